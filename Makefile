@@ -1,0 +1,22 @@
+# The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
+.PHONY: run test setup services stop messages
+
+run:
+	./scripts/run.sh
+
+test:
+	./scripts/test.sh $(ARGS)
+
+# Packages, services, migrations, translations and static files, without serving.
+setup:
+	./scripts/prepare.sh
+
+services:
+	./scripts/services.sh start
+
+stop:
+	./scripts/services.sh stop
+
+# Refresh the zh-hans catalogue after changing visible strings.
+messages:
+	. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles && python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=staticfiles

@@ -1,0 +1,4 @@
+"""Mobile pages of the benefits app."""
+
+app_name = "benefits"
+urlpatterns = []

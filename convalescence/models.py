@@ -1,0 +1,1 @@
+"""Convalescence bases, programs, sessions and nominations."""

@@ -1,0 +1,4 @@
+"""Mobile pages of the convalescence app."""
+
+app_name = "convalescence"
+urlpatterns = []

@@ -1,0 +1,72 @@
+"""Admin side of the scoping mechanism: every ModelAdmin of a scoped model uses ScopedAdmin.
+
+Change lists, change pages, history, delete, actions and autocompletes all go through
+get_queryset, so an object outside the staff member's tree is "not found". Foreign-key
+choices are scoped through the related model's SCOPE_PATH.
+"""
+
+from django.contrib import admin
+
+from .models import StaffAssignment
+from .scoping import is_scoped_model, scope_prefix, scope_queryset, staff_assignment
+
+# What each role may do in the back office.
+ROLE_PERMISSIONS = {
+    StaffAssignment.Role.ADMIN: {"view", "add", "change", "delete"},
+    StaffAssignment.Role.REVIEWER: {"view", "change"},
+    StaffAssignment.Role.VIEWER: {"view"},
+}
+
+
+def role_allows(user, action: str) -> bool:
+    if not (user.is_active and user.is_staff):
+        return False
+    if user.is_superuser:
+        return True
+    assignment = getattr(user, "_staff_assignment_cache", None)
+    if assignment is None:
+        assignment = staff_assignment(user)
+        user._staff_assignment_cache = assignment or False
+    return bool(assignment) and action in ROLE_PERMISSIONS[assignment.role]
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """ModelAdmin for a model with SCOPE_PATH; permissions come from the staff role."""
+
+    # Set to False for models only the city federation's superusers change (e.g. plans).
+    staff_may_add = True
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if is_scoped_model(related) and "queryset" not in kwargs:
+            kwargs["queryset"] = scope_queryset(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if is_scoped_model(related) and "queryset" not in kwargs:
+            kwargs["queryset"] = scope_queryset(related._default_manager.all(), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_module_permission(self, request):
+        return role_allows(request.user, "view") and scope_prefix(request.user) is not None
+
+    def has_view_permission(self, request, obj=None):
+        return role_allows(request.user, "view") and self._in_scope(request, obj)
+
+    def has_add_permission(self, request):
+        return self.staff_may_add and role_allows(request.user, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return role_allows(request.user, "change") and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return role_allows(request.user, "delete") and self._in_scope(request, obj)
+
+    def _in_scope(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return scope_queryset(type(obj)._default_manager.filter(pk=obj.pk), request.user).exists()

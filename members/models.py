@@ -1,0 +1,218 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+from unionportal.core.pii import EncryptedTextField, keyed_hash, mask_id_number, mask_phone
+
+from . import rules
+
+
+def phone_hash(phone: str) -> str:
+    return keyed_hash("phone", rules.normalize_phone(phone))
+
+
+def id_number_hash(id_number: str) -> str:
+    return keyed_hash("id_number", rules.normalize_id_number(id_number))
+
+
+class UserManager(BaseUserManager):
+    def create_user(self, phone, password=None, **fields):
+        phone = rules.normalize_phone(phone)
+        user = self.model(phone=phone, phone_hash=phone_hash(phone), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **fields)
+
+    def get_by_phone(self, phone):
+        return self.get(phone_hash=phone_hash(phone))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who logs in: members and staff alike, by mobile number and password.
+
+    The phone is stored encrypted; `phone_hash` (keyed) makes it unique and findable.
+    """
+
+    phone = EncryptedTextField(_("mobile number"))
+    phone_hash = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    preferred_language = models.CharField(_("language"), max_length=8, default="zh-hans")
+
+    USERNAME_FIELD = "phone_hash"
+    REQUIRED_FIELDS = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return f"{self.name or _('user')} ({self.masked_phone})"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def set_phone(self, phone: str) -> None:
+        self.phone = rules.normalize_phone(phone)
+        self.phone_hash = phone_hash(self.phone)
+
+    def get_username(self):
+        return self.masked_phone
+
+
+class Organization(MP_Node):
+    """A node of the union tree. `path` (materialized path) makes subtree queries a prefix match."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("City federation")
+        DISTRICT = "district", _("District/county federation")
+        STREET = "street", _("Street/town union")
+        ENTERPRISE = "enterprise", _("Enterprise union")
+        INDUSTRY = "industry", _("Industry union")
+        JOINT = "joint", _("Joint union")
+
+    GRASSROOTS_KINDS = (Kind.ENTERPRISE, Kind.INDUSTRY, Kind.JOINT)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=128)
+    division_code = models.CharField(_("administrative division code"), max_length=12, blank=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True,
+        help_text=_("The employer's 18-character code (enterprise unions)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    # Scoping: an organisation is in the tree of every organisation whose path prefixes its own.
+    SCOPE_PATH = "path"
+
+    class Meta:
+        verbose_name = _("union organisation")
+        verbose_name_plural = _("union organisations")
+        indexes = [
+            models.Index(fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["kind"], name="org_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_code="") | Q(credit_code__regex=r"^[0-9A-HJ-NP-RTUWXY]{18}$"),
+                name="org_credit_code_format",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_grassroots(self) -> bool:
+        return self.kind in self.GRASSROOTS_KINDS
+
+
+class StaffAssignment(models.Model):
+    """A staff member's role at one organisation: they see it and everything below it."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        REVIEWER = "reviewer", _("Reviewer")
+        VIEWER = "viewer", _("Viewer")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_assignment", verbose_name=_("user"))
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="staff_assignments", verbose_name=_("organisation"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    can_reveal_personal_data = models.BooleanField(
+        _("may reveal full ID and phone numbers"), default=False,
+        help_text=_("Each reveal is written to the personal data access log."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    SCOPE_PATH = "organization__path"
+
+    class Meta:
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+
+class WorkerCategory(models.TextChoices):
+    EMPLOYEE = "employee", _("Regular employee")
+    DELIVERY_RIDER = "delivery_rider", _("Delivery rider")
+    COURIER = "courier", _("Courier")
+    RIDE_HAILING_DRIVER = "ride_hailing_driver", _("Ride-hailing driver")
+    TRUCK_DRIVER = "truck_driver", _("Truck driver")
+    SANITATION_WORKER = "sanitation_worker", _("Sanitation worker")
+    CONSTRUCTION_WORKER = "construction_worker", _("Construction worker")
+    DOMESTIC_WORKER = "domestic_worker", _("Domestic worker")
+    OTHER = "other", _("Other")
+
+
+class Member(models.Model):
+    """A person's union membership; hangs off their user account."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending verification")
+        ACTIVE = "active", _("Active")
+        REJECTED = "rejected", _("Rejected")
+        LEFT = "left", _("Left")
+
+    class Sex(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
+    class HonourLevel(models.TextChoices):
+        NONE = "", _("None")
+        NATIONAL = "national", _("National")
+        PROVINCIAL = "provincial", _("Provincial")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="member", verbose_name=_("user"))
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="members", verbose_name=_("grassroots union"))
+    name = models.CharField(_("real name"), max_length=64)
+    id_number = EncryptedTextField(_("resident ID number"))
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
+    card_number = models.CharField(_("card number"), max_length=16, unique=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    worker_category = models.CharField(_("worker category"), max_length=32, choices=WorkerCategory.choices)
+    is_frontline = models.BooleanField(_("front-line worker"), default=False)
+    is_technical = models.BooleanField(_("technical worker"), default=False)
+    model_worker_level = models.CharField(_("model worker honour"), max_length=16, choices=HonourLevel.choices, blank=True, default="")
+    has_hardship_file = models.BooleanField(_("hardship file"), default=False)
+    joined_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("verified by"))
+    rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
+
+    SCOPE_PATH = "organization__path"
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        indexes = [
+            models.Index(fields=["status", "joined_at"], name="member_status_joined_idx"),
+            models.Index(fields=["organization", "status"], name="member_org_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.card_number})"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def set_id_number(self, id_number: str) -> None:
+        self.id_number = rules.normalize_id_number(id_number)
+        self.id_number_hash = id_number_hash(self.id_number)

@@ -1,0 +1,4 @@
+"""Mobile pages of the members app."""
+
+app_name = "members"
+urlpatterns = []

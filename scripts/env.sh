@@ -1,0 +1,26 @@
+# Sourced by the other scripts: where the portal's data and services live.
+# DATABASE_URL / REDIS_URL from the environment win; otherwise the project-local
+# PostgreSQL and Redis under .local/ are used.
+PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL_DIR="$PROJECT_ROOT/.local"
+VENV="$PROJECT_ROOT/.venv"
+LOCAL_PG_PORT="${LOCAL_PG_PORT:-55432}"
+LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-56379}"
+
+# Decided once, by the first script: the ones it calls inherit the decision.
+if [ -z "${USE_LOCAL_PG:-}" ]; then
+  if [ -z "${DATABASE_URL:-}" ]; then
+    export USE_LOCAL_PG=1 DATABASE_URL="postgis://unionportal@127.0.0.1:${LOCAL_PG_PORT}/unionportal"
+  else
+    export USE_LOCAL_PG=0
+  fi
+fi
+if [ -z "${USE_LOCAL_REDIS:-}" ]; then
+  if [ -z "${REDIS_URL:-}" ]; then
+    export USE_LOCAL_REDIS=1 REDIS_URL="redis://127.0.0.1:${LOCAL_REDIS_PORT}/0"
+  else
+    export USE_LOCAL_REDIS=0
+  fi
+fi
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-unionportal.settings}"
+export PATH="$VENV/bin:$PATH"

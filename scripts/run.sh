@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Serves the portal with demo data: web server, Celery worker and beat.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$PROJECT_ROOT/scripts/prepare.sh"
+cd "$PROJECT_ROOT"
+python manage.py seed_demo
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo "Stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$PROJECT_ROOT/scripts/services.sh" stop
+}
+trap cleanup INT TERM EXIT
+
+mkdir -p "$LOCAL_DIR/celery"
+celery -A unionportal worker --loglevel=INFO --concurrency=2 & pids+=($!)
+celery -A unionportal beat --loglevel=INFO --schedule="$LOCAL_DIR/celery/beat-schedule" & pids+=($!)
+gunicorn unionportal.wsgi:application --bind "127.0.0.1:${PORT:-8000}" --workers 3 \
+  --access-logfile - & pids+=($!)
+echo "unionportal is running on http://127.0.0.1:${PORT:-8000}/ (Ctrl-C stops it)"
+wait -n

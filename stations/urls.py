@@ -1,0 +1,4 @@
+"""Mobile pages of the stations app."""
+
+app_name = "stations"
+urlpatterns = []

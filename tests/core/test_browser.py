@@ -1,0 +1,44 @@
+"""Look at the pages as a worker would: Debian's headless Chromium through Playwright."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        page = context.new_page()
+        page.failed_requests = []
+        page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+        page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_home_and_admin_login_render_in_chinese(page, live_server):
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "工会服务平台" in page.title() + page.inner_text("header")
+    page.screenshot(path=str(ARTIFACTS / "home-360.png"), full_page=True)
+
+    page.goto(live_server.url + "/admin/login/")
+    body = page.inner_text("body")
+    assert "工会服务平台管理后台" in body and "手机号" in body and "密码" in body
+    page.screenshot(path=str(ARTIFACTS / "admin-login-360.png"), full_page=True)
+    assert page.failed_requests == []

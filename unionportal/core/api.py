@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import ApiKey
+from .services import api_token_issue
+from .throttling import TokenRateThrottle
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error answer."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(label=_("mobile number"), max_length=20)
+    password = serializers.CharField(label=_("password"), max_length=128, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class TokenView(APIView):
+    """Exchange a mobile number and password for an expiring bearer token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenRateThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, phone=data.validated_data["phone"], password=data.validated_data["password"])
+        if user is None:
+            return Response(
+                {"detail": str(_("The mobile number or password is wrong.")), "code": "invalid_credentials"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        raw, token = api_token_issue(user=user, lifetime=settings.API_TOKEN_LIFETIME)
+        return Response(TokenSerializer({"token": raw, "expires_at": token.expires_at}).data)
+
+
+class WhoAmISerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["user", "partner"])
+    is_staff = serializers.BooleanField(required=False)
+    name = serializers.CharField(required=False)
+    scopes = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class WhoAmIView(APIView):
+    """Which credentials this request carries: a user's token or a partner key (and its scopes)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: WhoAmISerializer, 401: ErrorSerializer}, tags=["auth"])
+    def get(self, request):
+        if isinstance(request.auth, ApiKey):
+            return Response({"kind": "partner", "name": request.auth.name, "scopes": request.auth.scopes})
+        if request.user and request.user.is_authenticated:
+            return Response({"kind": "user", "is_staff": request.user.is_staff})
+        raise NotAuthenticated()

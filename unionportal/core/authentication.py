@@ -1,0 +1,70 @@
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from .models import ApiKey, ApiToken
+from .services import hash_secret
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <token>` from POST /api/v1/auth/token/."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header."))
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=hash_secret(parts[1].decode(errors="replace")), expires_at__gt=timezone.now())
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("The token is invalid or has expired."), code="invalid_token")
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <prefix>.<secret>` for partner systems."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid API key header."))
+        prefix, _dot, secret = parts[1].decode(errors="replace").partition(".")
+        key = ApiKey.objects.filter(prefix=prefix, is_active=True).select_related("merchant", "station").first()
+        if key is None or not secret or hash_secret(secret) != key.key_hash:
+            raise exceptions.AuthenticationFailed(_("The API key is invalid."), code="invalid_api_key")
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        return AnonymousUser(), key
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "`Api-Key <key>` as issued in the back office.",
+        }

@@ -1,0 +1,42 @@
+"""/healthz: is the database, Redis and a Celery worker there?"""
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+from unionportal.celery import app as celery_app
+
+
+def _database() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select postgis_version()")
+            return cursor.fetchone() is not None
+    except Exception:
+        return False
+
+
+def _redis() -> bool:
+    try:
+        cache.set("healthz", "ok", 10)
+        return cache.get("healthz") == "ok"
+    except Exception:
+        return False
+
+
+def _celery() -> bool:
+    try:
+        return bool(celery_app.control.ping(timeout=0.5))
+    except Exception:
+        return False
+
+
+@never_cache
+def healthz(request):
+    checks = {"database": _database(), "redis": _redis(), "celery": _celery()}
+    # The portal serves pages without a worker (notifications wait in the outbox), so a
+    # missing worker is reported but does not make the portal unhealthy.
+    healthy = checks["database"] and checks["redis"]
+    body = {"status": "ok" if healthy else "error", "checks": {k: "ok" if v else "down" for k, v in checks.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,83 @@
+"""Personal data at rest: encryption, keyed hashes for exact search, and masking.
+
+Values are encrypted with the first key of settings.PII_ENCRYPTION_KEYS (Fernet, AES-128
+in CBC with HMAC); every listed key still decrypts, so keys rotate by putting the new key
+first and re-saving rows (`manage.py pii_rotate`). The keyed hash (HMAC-SHA256 with
+settings.PII_HASH_KEY) makes uniqueness and exact search possible without the clear value.
+"""
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def encrypt(value: str) -> str:
+    return _fernet(tuple(settings.PII_ENCRYPTION_KEYS)).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(tuple(settings.PII_ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
+    except InvalidToken as error:
+        raise ValueError("personal data cannot be decrypted with the configured keys") from error
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt a stored value with the newest key."""
+    return _fernet(tuple(settings.PII_ENCRYPTION_KEYS)).rotate(token.encode()).decode()
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """HMAC of a normalised value; `purpose` keeps phone and ID hashes apart."""
+    message = f"{purpose}:{value}".encode()
+    return hmac.new(settings.PII_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678"""
+    if not phone:
+        return ""
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
+
+
+def mask_id_number(id_number: str) -> str:
+    """350502********1234"""
+    if not id_number:
+        return ""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张*, 欧阳** — the family name stays, the rest is hidden."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+class EncryptedTextField(models.TextField):
+    """A text column that holds only ciphertext; Python sees the clear value.
+
+    It cannot be filtered on: search through the companion keyed-hash column.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(value)

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from unionportal.core import api as core_api
+from unionportal.core import health, views as core_views
+from unionportal.core.forms import PhoneLoginForm
+
+admin.site.site_header = _("Trade-union service portal back office")
+admin.site.site_title = _("Union back office")
+admin.site.index_title = _("Back office")
+admin.site.login_form = PhoneLoginForm
+
+# Each app adds its API routes in <app>/api_urls.py and its pages in <app>/urls.py.
+api_v1 = [
+    path("auth/token/", core_api.TokenView.as_view(), name="auth-token"),
+    path("auth/whoami/", core_api.WhoAmIView.as_view(), name="auth-whoami"),
+    path("", include("members.api_urls")),
+    path("", include("stations.api_urls")),
+    path("", include("benefits.api_urls")),
+    path("", include("convalescence.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", core_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("members.urls")),
+    path("", include("stations.urls")),
+    path("", include("benefits.urls")),
+    path("", include("convalescence.urls")),
+]

@@ -19,4 +19,4 @@ stop:
 
 # Refresh the zh-hans catalogue after changing visible strings.
 messages:
-	. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles && python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=staticfiles
+	. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests

@@ -4,8 +4,24 @@
 PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL_DIR="$PROJECT_ROOT/.local"
 VENV="$PROJECT_ROOT/.venv"
-LOCAL_PG_PORT="${LOCAL_PG_PORT:-55432}"
-LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-56379}"
+
+port_is_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port_from() {
+  local port=$1
+  while port_is_busy "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
+
+# The local services' ports are chosen once per checkout (the first free ones from 55432 and
+# 56379, so that two checkouts on one machine do not collide) and kept in .local/ports.env.
+if [ -f "$LOCAL_DIR/ports.env" ]; then
+  source "$LOCAL_DIR/ports.env"
+else
+  mkdir -p "$LOCAL_DIR"
+  LOCAL_PG_PORT="${LOCAL_PG_PORT:-$(free_port_from 55432)}"
+  LOCAL_REDIS_PORT="${LOCAL_REDIS_PORT:-$(free_port_from 56379)}"
+  printf 'LOCAL_PG_PORT=%s\nLOCAL_REDIS_PORT=%s\n' "$LOCAL_PG_PORT" "$LOCAL_REDIS_PORT" > "$LOCAL_DIR/ports.env"
+fi
 
 # Decided once, by the first script: the ones it calls inherit the decision.
 if [ -z "${USE_LOCAL_PG:-}" ]; then

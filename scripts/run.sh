@@ -3,6 +3,10 @@
 # Ctrl-C stops everything this script started.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+# Services that were already running (say, from `make test`) are left running on exit.
+postgres_was_running=0; redis_was_running=0
+port_is_busy "$LOCAL_PG_PORT" && postgres_was_running=1
+port_is_busy "$LOCAL_REDIS_PORT" && redis_was_running=1
 "$PROJECT_ROOT/scripts/prepare.sh"
 cd "$PROJECT_ROOT"
 python manage.py seed_demo
@@ -13,7 +17,8 @@ cleanup() {
   echo "Stopping…"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  "$PROJECT_ROOT/scripts/services.sh" stop
+  [ "$postgres_was_running" = 1 ] || "$PROJECT_ROOT/scripts/services.sh" stop postgres
+  [ "$redis_was_running" = 1 ] || "$PROJECT_ROOT/scripts/services.sh" stop redis
 }
 trap cleanup INT TERM EXIT
 

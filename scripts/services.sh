@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the project-local PostgreSQL (with PostGIS) and Redis under .local/, unless
-# DATABASE_URL / REDIS_URL point elsewhere. `services.sh stop` stops what it started.
+# DATABASE_URL / REDIS_URL point elsewhere. `services.sh stop [postgres|redis]` stops them.
 # Safe to run again: a running service is left as it is.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -75,9 +75,10 @@ case "${1:-start}" in
     [ "$USE_LOCAL_REDIS" = 1 ] && redis_start
     ;;
   stop)
-    [ "$USE_LOCAL_PG" = 1 ] && pg_stop
-    [ "$USE_LOCAL_REDIS" = 1 ] && redis_stop
+    what="${2:-all}"
+    [ "$USE_LOCAL_PG" = 1 ] && [ "$what" != redis ] && pg_stop
+    [ "$USE_LOCAL_REDIS" = 1 ] && [ "$what" != postgres ] && redis_stop
     ;;
-  *) echo "usage: $0 [start|stop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop [all|postgres|redis]]" >&2; exit 2 ;;
 esac
 exit 0

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -8,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .lockout import LockedOut, authenticate_with_lockout
 from .models import ApiKey
 from .services import api_token_issue
 from .throttling import TokenRateThrottle
@@ -47,7 +47,17 @@ class TokenView(APIView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, phone=data.validated_data["phone"], password=data.validated_data["password"])
+        try:
+            user = authenticate_with_lockout(
+                request._request, data.validated_data["phone"], data.validated_data["password"],
+            )
+        except LockedOut as locked:
+            response = Response(
+                {"detail": str(_("Too many failed attempts. Please try again later.")), "code": "locked_out"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+            response["Retry-After"] = str(locked.retry_after)
+            return response
         if user is None:
             return Response(
                 {"detail": str(_("The mobile number or password is wrong.")), "code": "invalid_credentials"},

@@ -1,4 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -92,6 +94,11 @@ class Organization(MP_Node):
         help_text=_("The employer's 18-character code (enterprise unions)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Denormalised for the join picker: names from the root down to the parent, and the
+    # one- and two-character pieces of every name on the way (Chinese has no word breaks,
+    # so a GIN index over these answers "contains 丰泽" without scanning the table).
+    ancestor_names = ArrayField(models.CharField(max_length=128), default=list, blank=True, editable=False)
+    search_tokens = ArrayField(models.CharField(max_length=2), default=list, blank=True, editable=False)
 
     # Scoping: an organisation is in the tree of every organisation whose path prefixes its own.
     SCOPE_PATH = "path"
@@ -102,6 +109,7 @@ class Organization(MP_Node):
         indexes = [
             models.Index(fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["kind"], name="org_kind_idx"),
+            GinIndex(fields=["search_tokens"], name="org_search_tokens_gin"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -116,6 +124,33 @@ class Organization(MP_Node):
     @property
     def is_grassroots(self) -> bool:
         return self.kind in self.GRASSROOTS_KINDS
+
+    @property
+    def full_name(self) -> str:
+        return " / ".join([*self.ancestor_names, self.name])
+
+    def save(self, *args, **kwargs):
+        # treebeard sets `path` before saving a new node, so the ancestors are known here.
+        steplen = self.steplen
+        ancestor_paths = [self.path[:end] for end in range(steplen, len(self.path), steplen)]
+        names = dict(Organization.objects.filter(path__in=ancestor_paths).values_list("path", "name"))
+        self.ancestor_names = [names[path] for path in ancestor_paths if path in names]
+        self.search_tokens = rules.search_tokens([*self.ancestor_names, self.name])
+        renamed = self.pk is not None and Organization.objects.filter(pk=self.pk).exclude(name=self.name).exists()
+        super().save(*args, **kwargs)
+        if renamed:
+            self.descendants_refresh_names()
+
+    def descendants_refresh_names(self) -> None:
+        """After a rename: the ancestor names stored below this node change too."""
+        names = {self.path: self.name, **{path: name for path, name in zip(
+            [self.path[:end] for end in range(self.steplen, len(self.path), self.steplen)], self.ancestor_names)}}
+        descendants = list(Organization.objects.filter(path__startswith=self.path, depth__gt=self.depth).order_by("path"))
+        for node in descendants:
+            node.ancestor_names = [names[node.path[:end]] for end in range(self.steplen, len(node.path), self.steplen)]
+            node.search_tokens = rules.search_tokens([*node.ancestor_names, node.name])
+            names[node.path] = node.name
+        Organization.objects.bulk_update(descendants, ["ancestor_names", "search_tokens"], batch_size=1000)
 
 
 class StaffAssignment(models.Model):
@@ -195,6 +230,8 @@ class Member(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("verified by"))
     rejection_reason = models.CharField(_("rejection reason"), max_length=255, blank=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     SCOPE_PATH = "organization__path"
 
@@ -204,6 +241,13 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["status", "joined_at"], name="member_status_joined_idx"),
             models.Index(fields=["organization", "status"], name="member_org_status_idx"),
+            models.Index(fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["worker_category"], name="member_category_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="member_rejected_has_reason",
+            ),
         ]
 
     def __str__(self):
@@ -216,3 +260,122 @@ class Member(models.Model):
     def set_id_number(self, id_number: str) -> None:
         self.id_number = rules.normalize_id_number(id_number)
         self.id_number_hash = id_number_hash(self.id_number)
+
+
+class PendingMember(Member):
+    """The verification queue: the same rows, listed oldest application first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("membership application")
+        verbose_name_plural = _("verification queue")
+
+
+class MemberTransfer(models.Model):
+    """History of a member's moves between grassroots unions (never rewritten)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="transfers", verbose_name=_("member"))
+    from_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("from union"),
+    )
+    to_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("to union"),
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    transferred_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("transferred by"),
+    )
+    transferred_at = models.DateTimeField(_("transferred at"), default=timezone.now)
+
+    SCOPE_PATH = "member__organization__path"
+
+    class Meta:
+        verbose_name = _("membership transfer")
+        verbose_name_plural = _("membership transfers")
+        ordering = ["-transferred_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_organization=models.F("to_organization")), name="transfer_changes_union",
+            ),
+        ]
+
+
+class ConsentVersion(models.Model):
+    """One published wording of the consent to process sensitive personal information.
+
+    The newest published version is the one applicants must accept; old ones stay so
+    every given consent points at the exact text the person agreed to.
+    """
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=128)
+    text = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("consent version")
+        verbose_name_plural = _("consent versions")
+        ordering = ["-published_at"]
+
+    def __str__(self):
+        return f"{self.title} ({self.version})"
+
+
+class Consent(models.Model):
+    """A person's consent to one version: which one, when; withdrawn when they leave."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("user"))
+    version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="consents", verbose_name=_("version"))
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="consent_once_per_version")]
+
+
+class PersonalDataAccess(models.Model):
+    """Access log: each time a staff member revealed a full ID or phone number."""
+
+    class Field(models.TextChoices):
+        ID_NUMBER = "id_number", _("resident ID number")
+        PHONE = "phone", _("mobile number")
+
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member"))
+    field = models.CharField(_("field"), max_length=16, choices=Field.choices)
+    accessed_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    organization_path = models.CharField(max_length=255, editable=False)
+
+    SCOPE_PATH = "organization_path"
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-accessed_at"]
+
+
+class RosterImport(models.Model):
+    """An uploaded roster between preview and commit; its rows are kept encrypted."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Previewed")
+        COMMITTED = "committed", _("Committed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("union"))
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("uploaded by"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, editable=False)
+    rows = EncryptedTextField(_("rows"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    created_count = models.PositiveIntegerField(_("members created"), default=0)
+    skipped_count = models.PositiveIntegerField(_("rows skipped"), default=0)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
+
+    SCOPE_PATH = "organization__path"
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")

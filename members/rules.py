@@ -108,3 +108,50 @@ def is_valid_card_number(card_number: str) -> bool:
     return card_number.isdigit() and len(card_number) >= 2 and (
         card_number_check_character(card_number[:-1]) == card_number[-1]
     )
+
+
+def search_tokens(names: list[str]) -> list[str]:
+    """Every character and every pair of neighbouring characters of the names, lower-cased.
+
+    A text contains a query only if it holds all of the query's tokens, so an array index
+    over these finds candidates fast; the caller then confirms the exact substring.
+    """
+    tokens: set[str] = set()
+    for name in names:
+        text = (name or "").lower()
+        tokens.update(text)
+        tokens.update(text[index:index + 2] for index in range(len(text) - 1))
+    tokens.discard(" ")
+    return sorted(token for token in tokens if token.strip() == token)
+
+
+def query_tokens(query: str) -> list[str]:
+    """The tokens a text must hold to contain `query` (pairs, or the single character)."""
+    text = (query or "").strip().lower()
+    if len(text) <= 1:
+        return [text] if text else []
+    pairs = {text[index:index + 2] for index in range(len(text) - 1)}
+    return sorted(pair for pair in pairs if pair.strip() == pair)
+
+
+# Which kinds of union may sit directly below which (city → district → street → grassroots).
+CHILD_KINDS = {
+    "city": ("district", "industry"),
+    "district": ("street", "enterprise", "industry", "joint"),
+    "street": ("enterprise", "industry", "joint"),
+    "enterprise": (),
+    "industry": ("joint",),
+    "joint": (),
+}
+
+
+def may_be_child(parent_kind: str, child_kind: str) -> bool:
+    return child_kind in CHILD_KINDS.get(parent_kind, ())
+
+
+# Staff roles from the most to the least powerful.
+ROLE_RANK = {"admin": 3, "reviewer": 2, "viewer": 1}
+
+
+def role_at_most(granted: str, own: str) -> bool:
+    return ROLE_RANK.get(granted, 99) <= ROLE_RANK.get(own, 0)

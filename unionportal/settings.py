@@ -253,3 +253,12 @@ X_FRAME_OPTIONS = "DENY"
 # Debian 12 ships GDAL 3.6. The portal never hands user-supplied spatial references or
 # file paths to GDAL (coordinates are parsed in Python), which is what this check is about.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Login lockout (unionportal.core.lockout): failures counted per account and per address.
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+
+# Redis down must not take pages down: cache reads miss, writes are dropped (and logged).
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True

@@ -23,6 +23,8 @@ def page(live_server):
         context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
         page = context.new_page()
         page.failed_requests = []
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
         page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
         page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
         yield page
@@ -42,3 +44,14 @@ def test_home_and_admin_login_render_in_chinese(page, live_server):
     assert "工会服务平台管理后台" in body and "手机号" in body and "密码" in body
     page.screenshot(path=str(ARTIFACTS / "admin-login-360.png"), full_page=True)
     assert page.failed_requests == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_api_docs_render_from_our_own_files_under_the_content_security_policy(page, live_server):
+    page.goto(live_server.url + "/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    assert "unionportal API" in page.inner_text(".swagger-ui .info .title")
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    assert page.failed_requests == []
+    assert not [error for error in page.console_errors if "Content Security Policy" in error]

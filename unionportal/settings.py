@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),
     },
+    "convalescence-lapse-overdue-nominations": {
+        "task": "convalescence.tasks.nominations_lapse_overdue",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # Notifications: how SMS leave the portal. The logging backend writes them to the log.

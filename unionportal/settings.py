@@ -204,8 +204,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# A task that is not acknowledged within this time is handed to another worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A task whose worker died unacknowledged is handed out again once it is older than the
+# visibility timeout; workers sweep for such tasks every interval × throttle seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_RESTORE_THROTTLE", "10")),
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # Every periodic job in one place.
@@ -213,10 +218,6 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-redeliver-stuck": {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),
-    },
-    "convalescence-lapse-overdue-nominations": {
-        "task": "convalescence.tasks.nominations_lapse_overdue",
-        "schedule": timedelta(minutes=10),
     },
 }
 

@@ -1,58 +1,37 @@
 """The notifications outbox, delivered by a real Celery worker through the real Redis."""
 
 import os
-import subprocess
-import sys
+import signal
 import time
 
 import pytest
 from celery.exceptions import Retry
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from unionportal.core.models import Notification
 from unionportal.core.services import notification_send
 
+from unionportal.celery import app
+
 from ..factories import make_user
+from ..support.sms_gateway import delivered_ids
+from ..support.workers import start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """A worker in its own process, on the test database, draining a queue of its own."""
-    queue = f"test-{os.getpid()}"
-    env = dict(
-        os.environ,
-        TEST_DATABASE_NAME="", DATABASE_URL=_database_url(connection.settings_dict["NAME"]),
-        CELERY_TASK_DEFAULT_QUEUE=queue,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "unionportal", "worker", "-Q", queue, "--pool=solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    from unionportal.celery import app
-
+def worker_queue(transactional_db):
+    """Tasks queued by this test go to a queue only this test's workers drain."""
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     app.conf.task_default_queue = queue
-    try:
-        yield process
-    finally:
-        app.conf.task_default_queue = "celery"
-        process.terminate()
-        process.wait(timeout=20)
+    yield queue
+    app.conf.task_default_queue = "celery"
 
 
-def _database_url(name: str) -> str:
-    base = settings.DATABASES["default"]
-    return f"postgis://{base['USER']}@{base['HOST']}:{base['PORT']}/{name}"
-
-
-def _wait_for(predicate, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+@pytest.fixture
+def celery_worker_process(worker_queue):
+    process = start_worker(worker_queue)
+    yield process
+    stop_worker(process)
 
 
 @pytest.mark.worker
@@ -61,7 +40,7 @@ def test_notification_written_in_transaction_is_delivered_once_after_commit(cele
     with transaction.atomic():
         notification = notification_send(user=user, event="member_verified", message="您的入会申请已通过审核。")
         assert Notification.objects.get(pk=notification.pk).status == "pending"
-    assert _wait_for(lambda: Notification.objects.get(pk=notification.pk).status == "sent")
+    assert wait_for(lambda: Notification.objects.get(pk=notification.pk).status == "sent")
     notification.refresh_from_db()
     assert notification.attempts == 1 and notification.sent_at is not None
 
@@ -106,3 +85,38 @@ class BrokenSmsBackend:
 
     def send(self, **kwargs):
         raise ConnectionError("gateway down")
+
+
+@pytest.mark.worker
+def test_worker_killed_mid_send_delivers_every_notification_exactly_once_after_restart(
+    worker_queue, settings, tmp_path,
+):
+    outbox = tmp_path / "sms.txt"
+    gateway = {
+        "SMS_BACKEND": "tests.support.sms_gateway.FileSmsGateway", "SMS_TEST_OUTBOX": str(outbox),
+        "SMS_TEST_DELAY": "1.5",
+        "CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1", "CELERY_RESTORE_THROTTLE": "1",
+    }
+    user = make_user(name="陈志明")
+    with transaction.atomic():
+        notifications = [
+            notification_send(user=user, event="test", message=f"第{n}条通知") for n in range(3)
+        ]
+    worker = start_worker(worker_queue, pool="prefork", extra_env=gateway)
+    # Kill the whole worker (main process and pool) while the first message is being sent.
+    assert wait_for(lambda: Notification.objects.filter(user=user).exists(), 5)
+    time.sleep(2.5)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    delivered_before = delivered_ids(outbox)
+    assert len(delivered_before) < 3  # the kill really interrupted the work
+
+    restarted = start_worker(worker_queue, pool="prefork", extra_env=gateway)
+    try:
+        assert wait_for(
+            lambda: Notification.objects.filter(user=user, status="sent").count() == 3, 60,
+        ), list(Notification.objects.filter(user=user).values_list("status", "attempts"))
+    finally:
+        stop_worker(restarted)
+    ids = delivered_ids(outbox)
+    assert sorted(ids) == sorted(f"notification-{n.pk}" for n in notifications)  # each once

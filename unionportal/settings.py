@@ -192,7 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "StationKindEnum": "stations.models.Station.Kind",
+        "StationAmenityEnum": "stations.models.Amenity",
+        "ServiceSessionKindEnum": "stations.models.ServiceSession.Kind",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------

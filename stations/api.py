@@ -1,0 +1,520 @@
+"""The stations API: public search (list, detail, GeoJSON), kiosk readings, members' own actions."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from members.models import WorkerCategory
+from unionportal.core.api import ErrorSerializer
+from unionportal.core.errors import DomainError
+from unionportal.core.pagination import StandardPagination
+from unionportal.core.permissions import IsMember, api_key_scope
+
+from . import rules, selectors, services
+from .models import Amenity, HealthReading, ServiceSession, SessionBooking, Station, Visit
+
+CRS_CHOICES = ["wgs84", "gcj02"]
+
+
+# --- Coordinates in and out ----------------------------------------------------------------
+def _to_wgs84(lat: float, lng: float, crs: str) -> tuple[float, float]:
+    return rules.gcj02_to_wgs84(lat, lng) if crs == "gcj02" else (lat, lng)
+
+
+def _out(lat: float, lng: float, crs: str) -> dict:
+    if crs == "gcj02":
+        lat, lng = rules.wgs84_to_gcj02(lat, lng)
+    return {"lat": round(lat, 6), "lng": round(lng, 6)}
+
+
+def _parse_pair(value: str) -> tuple[float, float]:
+    parts = value.split(",")
+    try:
+        lat, lng = (float(p) for p in parts)
+    except ValueError:
+        raise serializers.ValidationError(_("Give latitude and longitude as two numbers: lat,lng.")) from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise serializers.ValidationError(_("Latitude must be within ±90 and longitude within ±180."))
+    return lat, lng
+
+
+# --- Search parameters ----------------------------------------------------------------------
+class StationSearchSerializer(serializers.Serializer):
+    near = serializers.CharField(required=False, label=_("near"))
+    radius_m = serializers.IntegerField(required=False, min_value=1, max_value=200_000, label=_("radius"))
+    kind = serializers.ListField(child=serializers.ChoiceField(choices=Station.Kind.choices), required=False)
+    amenity = serializers.ListField(child=serializers.ChoiceField(choices=Amenity.choices), required=False)
+    open_now = serializers.BooleanField(required=False, default=False)
+    q = serializers.CharField(required=False, max_length=64, allow_blank=True)
+    crs = serializers.ChoiceField(choices=CRS_CHOICES, required=False, default="wgs84")
+    bbox = serializers.CharField(required=False)
+
+    def validate_near(self, value):
+        return _parse_pair(value)
+
+    def validate_bbox(self, value):
+        try:
+            numbers = [float(p) for p in value.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 4:
+            raise serializers.ValidationError(_("Give the box as min_lng,min_lat,max_lng,max_lat."))
+        min_lng, min_lat, max_lng, max_lat = numbers
+        if not (-180 <= min_lng < max_lng <= 180 and -90 <= min_lat < max_lat <= 90):
+            raise serializers.ValidationError(_("The box's corners are not in order or out of range."))
+        return tuple(numbers)
+
+    def validate(self, data):
+        if data.get("radius_m") and not data.get("near"):
+            raise serializers.ValidationError({"radius_m": [_("A radius needs a position: give near=lat,lng.")]})
+        return data
+
+    @classmethod
+    def from_query(cls, query_params):
+        def listed(name):
+            return [part for value in query_params.getlist(name) for part in value.split(",") if part]
+
+        data = {k: query_params[k] for k in ("near", "radius_m", "open_now", "q", "crs", "bbox") if k in query_params}
+        data["kind"], data["amenity"] = listed("kind"), listed("amenity")
+        serializer = cls(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @staticmethod
+    def search(data) -> selectors.StationSearch:
+        crs = data["crs"]
+        near = _to_wgs84(*data["near"], crs) if data.get("near") else None
+        bbox = data.get("bbox")
+        if bbox and crs == "gcj02":
+            min_lat, min_lng = rules.gcj02_to_wgs84(bbox[1], bbox[0])
+            max_lat, max_lng = rules.gcj02_to_wgs84(bbox[3], bbox[2])
+            bbox = (min_lng, min_lat, max_lng, max_lat)
+        return selectors.StationSearch(
+            near=near, radius_m=data.get("radius_m"), kinds=tuple(data.get("kind") or ()),
+            amenities=tuple(data.get("amenity") or ()), open_now=data["open_now"], q=(data.get("q") or "").strip(),
+            bbox=bbox,
+        )
+
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("near", str, description="lat,lng: order nearest first and add distance_m"),
+    OpenApiParameter("radius_m", int, description="with near: only stations within this many metres"),
+    OpenApiParameter("kind", str, many=True, enum=Station.Kind.values, description="repeatable or comma-separated"),
+    OpenApiParameter("amenity", str, many=True, enum=Amenity.values, description="repeatable: all must be present"),
+    OpenApiParameter("open_now", bool, description="only stations open now (Asia/Shanghai)"),
+    OpenApiParameter("q", str, description="part of the name or address"),
+    OpenApiParameter("crs", str, enum=CRS_CHOICES, description="coordinates in and out: wgs84 (default) or gcj02"),
+]
+
+
+# --- Output -----------------------------------------------------------------------------------
+class LatLngSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+
+
+class StopSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    starts_at = serializers.TimeField(format="%H:%M")
+    ends_at = serializers.TimeField(format="%H:%M")
+    site_name = serializers.CharField()
+    location = LatLngSerializer()
+
+
+def _stop_row(stop: rules.Stop | None, crs: str):
+    if stop is None:
+        return None
+    return {"date": stop.date, "starts_at": stop.starts_at, "ends_at": stop.ends_at, "site_name": stop.site_name,
+            "location": _out(stop.lat, stop.lng, crs)}
+
+
+class StationRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Station.Kind.choices)
+    kind_label = serializers.CharField()
+    address = serializers.CharField()
+    location = LatLngSerializer()
+    amenities = serializers.ListField(child=serializers.ChoiceField(choices=Amenity.choices))
+    open_now = serializers.BooleanField()
+    is_open_24h = serializers.BooleanField()
+    distance_m = serializers.IntegerField(required=False, help_text="only with near")
+    rating_average = serializers.DecimalField(max_digits=2, decimal_places=1, allow_null=True)
+    rating_count = serializers.IntegerField()
+    current_stop = StopSerializer(allow_null=True, help_text="mobile stations: where it stands now")
+
+
+def station_row(station: Station, *, crs: str, moment, near=None) -> dict:
+    schedule = selectors.station_schedule(station)
+    stop = rules.current_stop(schedule, moment)
+    # A mobile station on a stop is where the stop is.
+    lat, lng = (stop.lat, stop.lng) if stop else (station.location.y, station.location.x)
+    row = {
+        "id": station.pk, "name": station.name, "kind": station.kind, "kind_label": station.get_kind_display(),
+        "address": stop.site_name if stop else station.address, "location": _out(lat, lng, crs),
+        "amenities": station.amenities, "open_now": rules.is_open_at(schedule, moment),
+        "is_open_24h": station.is_open_24h, "rating_average": station.rating_average,
+        "rating_count": station.rating_count, "current_stop": _stop_row(stop, crs),
+    }
+    if near is not None:
+        distance = rules.distance_m(near[0], near[1], lat, lng) if stop else station.distance_m
+        row["distance_m"] = round(distance)
+    return row
+
+
+class OpeningHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="Monday 0 … Sunday 6")
+    weekday_label = serializers.CharField()
+    opens_at = serializers.TimeField(format="%H:%M")
+    closes_at = serializers.TimeField(format="%H:%M", help_text="not after opens_at: open past midnight")
+
+
+class OpeningExceptionSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    is_closed = serializers.BooleanField()
+    opens_at = serializers.TimeField(format="%H:%M", allow_null=True)
+    closes_at = serializers.TimeField(format="%H:%M", allow_null=True)
+    note = serializers.CharField()
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ServiceSession.Kind.choices)
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    capacity = serializers.IntegerField()
+    places_left = serializers.IntegerField()
+
+
+class OfferingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    max_head_count = serializers.IntegerField()
+
+
+class StationDetailSerializer(StationRowSerializer):
+    host = serializers.CharField()
+    contact_phone = serializers.CharField()
+    partner_clinic = serializers.CharField()
+    honours = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    organization = serializers.CharField(help_text="the union that runs it")
+    opening_hours = OpeningHoursSerializer(many=True)
+    opening_exceptions = OpeningExceptionSerializer(many=True, help_text="the next 60 days")
+    next_stop = StopSerializer(allow_null=True)
+    stops = StopSerializer(many=True, help_text="mobile stations: the next 14 days")
+    sessions = SessionSerializer(many=True, help_text="health service points: the next 60 days")
+    services = OfferingSerializer(many=True, help_text="the order-style service menu")
+    photos = serializers.ListField(child=serializers.CharField())
+
+
+def station_detail_row(station: Station, *, crs: str, moment) -> dict:
+    row = station_row(station, crs=crs, moment=moment)
+    schedule = selectors.station_schedule(station)
+    today = moment.date()
+    row.update({
+        "host": station.host, "contact_phone": station.contact_phone, "partner_clinic": station.partner_clinic,
+        "honours": station.honours, "description": station.description, "organization": station.organization.name,
+        "opening_hours": [
+            {"weekday": h.weekday, "weekday_label": h.get_weekday_display(), "opens_at": h.opens_at,
+             "closes_at": h.closes_at} for h in station.opening_hours.all()
+        ],
+        "opening_exceptions": [e for e in station.opening_exceptions.all() if e.date >= today],
+        "next_stop": _stop_row(rules.next_stop(schedule, moment), crs),
+        "stops": [_stop_row(s, crs) for s in schedule.stops if (s.date, s.ends_at) > (today, moment.time())],
+        "sessions": list(station.sessions.all()),
+        "services": list(station.offerings.all()),
+        "photos": [p.image.url for p in station.photos.all()],
+    })
+    return row
+
+
+# --- Views ----------------------------------------------------------------------------------
+class PublicView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+
+class StationListView(PublicView):
+    """Stations for the map: filters, nearest first with `near`. Public."""
+
+    @extend_schema(
+        parameters=SEARCH_PARAMETERS, responses={200: StationRowSerializer(many=True), 400: ErrorSerializer},
+        auth=[], tags=["stations"],
+    )
+    def get(self, request):
+        data = StationSearchSerializer.from_query(request.query_params)
+        moment = selectors.local_now()
+        queryset = selectors.station_search(StationSearchSerializer.search(data), now=moment)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(selectors.station_list_rows(queryset, now=moment), request, view=self)
+        near = StationSearchSerializer.search(data).near
+        rows = [station_row(s, crs=data["crs"], moment=moment, near=near) for s in page]
+        return paginator.get_paginated_response(StationRowSerializer(rows, many=True).data)
+
+
+class StationDetailView(PublicView):
+    """One station: hours, amenities, services, a mobile station's current and next stops. Public."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("crs", str, enum=CRS_CHOICES)],
+        responses={200: StationDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer}, auth=[], tags=["stations"],
+    )
+    def get(self, request, pk):
+        crs = request.query_params.get("crs", "wgs84")
+        if crs not in CRS_CHOICES:
+            raise DomainError("invalid_choice", _("crs must be wgs84 or gcj02."), field="crs")
+        moment = selectors.local_now()
+        try:
+            station = selectors.station_detail(pk, now=moment)
+        except Station.DoesNotExist:
+            raise DomainError("not_found", _("Not found."), status=404) from None
+        return Response(StationDetailSerializer(station_detail_row(station, crs=crs, moment=moment)).data)
+
+
+class StationGeoJsonView(PublicView):
+    """The same search as a GeoJSON FeatureCollection, at most 2000 features (use bbox= for the viewport)."""
+
+    @extend_schema(
+        parameters=SEARCH_PARAMETERS + [
+            OpenApiParameter("bbox", str, description="min_lng,min_lat,max_lng,max_lat: the map's viewport"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer}, auth=[], tags=["stations"],
+    )
+    def get(self, request):
+        data = StationSearchSerializer.from_query(request.query_params)
+        moment = selectors.local_now()
+        search = StationSearchSerializer.search(data)
+        queryset = selectors.station_search(search, now=moment)
+        stations = list(selectors.station_list_rows(queryset, now=moment)[: selectors.GEOJSON_MAX_FEATURES + 1])
+        truncated = len(stations) > selectors.GEOJSON_MAX_FEATURES
+        features = []
+        for station in stations[: selectors.GEOJSON_MAX_FEATURES]:
+            row = station_row(station, crs=data["crs"], moment=moment, near=search.near)
+            location = row.pop("location")
+            features.append({
+                "type": "Feature", "id": station.pk,
+                "geometry": {"type": "Point", "coordinates": [location["lng"], location["lat"]]},
+                "properties": StationRowSerializer({**row, "location": location}).data,
+            })
+        return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
+
+
+# --- Health readings (kiosks) ----------------------------------------------------------------
+class HealthReadingInSerializer(serializers.Serializer):
+    card_number = serializers.CharField(max_length=16, label=_("card number"))
+    measured_at = serializers.DateTimeField(required=False, label=_("measured at"))
+    systolic_bp = serializers.IntegerField(required=False, label=_("Systolic blood pressure"))
+    diastolic_bp = serializers.IntegerField(required=False, label=_("Diastolic blood pressure"))
+    heart_rate = serializers.IntegerField(required=False, label=_("Heart rate"))
+    blood_glucose = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, label=_("Blood glucose (fasting)"))
+    total_cholesterol = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, label=_("Total cholesterol"))
+    triglycerides = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, label=_("Triglycerides"))
+    uric_acid = serializers.IntegerField(required=False, label=_("Uric acid"))
+    bmi = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, label=_("Body mass index"))
+    spo2 = serializers.IntegerField(required=False, label=_("Blood oxygen saturation"))
+
+    def validate(self, data):
+        values = {name: Decimal(data[name]) for name in rules.REFERENCE_RANGES if data.get(name) is not None}
+        errors = {}
+        for name, value in values.items():
+            rng = rules.REFERENCE_RANGES[name]
+            if not rng.minimum <= value <= rng.maximum:
+                errors[name] = [_("Out of the measurable range %(low)s–%(high)s %(unit)s.") % {
+                    "low": rng.minimum, "high": rng.maximum, "unit": rng.unit}]
+        if ("systolic_bp" in values) != ("diastolic_bp" in values):
+            errors["diastolic_bp" if "systolic_bp" in values else "systolic_bp"] = [
+                _("Blood pressure needs both the systolic and the diastolic value.")]
+        elif "systolic_bp" in values and values["systolic_bp"] <= values["diastolic_bp"]:
+            errors["systolic_bp"] = [_("The systolic value must be above the diastolic value.")]
+        if not values:
+            errors["non_field_errors"] = [_("Send at least one measurement.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        data["values"] = values
+        return data
+
+
+class HealthReadingOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    station = serializers.IntegerField()
+    measured_at = serializers.DateTimeField()
+    values = serializers.DictField(child=serializers.CharField())
+    flags = serializers.DictField(child=serializers.ChoiceField(choices=["normal", "low", "high"]))
+    level = serializers.ChoiceField(choices=["normal", "lifestyle", "see_doctor", "see_doctor_soon"])
+    advice = serializers.CharField()
+
+
+def _reading_out(reading: HealthReading) -> dict:
+    data = services.health_reading_data(reading)
+    return {"id": reading.pk, "station": reading.station_id, "measured_at": reading.measured_at, **data}
+
+
+class HealthReadingCreateView(APIView):
+    """A health kiosk reports one measurement set for a member (by card number) at its station."""
+
+    permission_classes = [api_key_scope("health:write")]
+
+    @extend_schema(
+        request=HealthReadingInSerializer,
+        responses={201: HealthReadingOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
+        tags=["health"],
+    )
+    def post(self, request):
+        key = request.auth
+        if key.station_id is None or not key.station.is_active:
+            raise DomainError("no_station", _("This API key is not tied to an active station."), status=403)
+        data = HealthReadingInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reading, _assessment = services.health_reading_submit(
+            station=key.station, card_number=data.validated_data["card_number"], values=data.validated_data["values"],
+            measured_at=data.validated_data.get("measured_at"),
+        )
+        return Response(HealthReadingOutSerializer(_reading_out(reading)).data, status=status.HTTP_201_CREATED)
+
+
+class MyHealthReadingsView(APIView):
+    """The member's own readings, newest first. Every look is access-logged."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(responses={200: HealthReadingOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
+                   tags=["health"])
+    def get(self, request):
+        readings = HealthReading.objects.filter(member=request.user.member).select_related(
+            "station__organization").order_by("-measured_at")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(readings, request, view=self)
+        services.health_readings_viewed(viewer=request.user, readings=page, context="member_own_history")
+        return paginator.get_paginated_response(HealthReadingOutSerializer([_reading_out(r) for r in page], many=True).data)
+
+
+# --- Members: ratings, check-ins, bookings ------------------------------------------------------
+def _active_station(pk) -> Station:
+    return get_object_or_404(Station.objects.filter(is_active=True), pk=pk)
+
+
+class RatingInSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5, label=_("stars"))
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, label=_("comment"))
+
+
+class RatingOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    rated_on = serializers.DateField()
+
+
+class StationRatingView(APIView):
+    """A member rates a station 1–5 with a comment, once per station per day."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=RatingInSerializer,
+                   responses={201: RatingOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                              404: ErrorSerializer, 409: ErrorSerializer}, tags=["stations"])
+    def post(self, request, pk):
+        station = _active_station(pk)
+        data = RatingInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.rating_submit(station=station, member=request.user.member, **data.validated_data)
+        return Response(RatingOutSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+class VisitInSerializer(serializers.Serializer):
+    visitor_category = serializers.ChoiceField(choices=WorkerCategory.choices, required=False, allow_blank=True)
+
+
+class VisitOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    station = serializers.IntegerField(source="station_id")
+    visited_at = serializers.DateTimeField()
+
+
+class StationCheckInView(APIView):
+    """A member checks in at a station (the QR poster's link); counts a visit."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=VisitInSerializer, responses={201: VisitOutSerializer, 401: ErrorSerializer,
+                                                         403: ErrorSerializer, 404: ErrorSerializer}, tags=["stations"])
+    def post(self, request, pk):
+        station = _active_station(pk)
+        visit = services.visit_record(station=station, source=Visit.Source.QR_CHECK_IN, member=request.user.member)
+        return Response(VisitOutSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+class SessionListView(PublicView):
+    """Upcoming health service point sessions with places left. Public."""
+
+    @extend_schema(parameters=[OpenApiParameter("station", int)],
+                   responses={200: SessionSerializer(many=True), 400: ErrorSerializer}, auth=[], tags=["health"])
+    def get(self, request):
+        queryset = ServiceSession.objects.filter(
+            starts_at__gt=selectors.local_now(), station__is_active=True).order_by("starts_at", "pk")
+        station = request.query_params.get("station")
+        if station:
+            if not station.isdigit():
+                raise DomainError("invalid", _("station must be a number."), field="station")
+            queryset = queryset.filter(station_id=int(station))
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(SessionSerializer(page, many=True).data)
+
+
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    session = SessionSerializer()
+    status = serializers.ChoiceField(choices=SessionBooking.Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class SessionBookView(APIView):
+    """Book a place in a session: one per member, never more than the places."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=None, responses={201: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
+                                            403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+                   tags=["health"])
+    def post(self, request, pk):
+        get_object_or_404(ServiceSession.objects.filter(station__is_active=True), pk=pk)
+        booking = services.session_book(session_id=pk, member=request.user.member)
+        booking.session.refresh_from_db()
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class BookingCancelView(APIView):
+    """Cancel one's own booking before the session starts."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=None, responses={200: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
+                                            403: ErrorSerializer, 404: ErrorSerializer}, tags=["health"])
+    def post(self, request, pk):
+        booking = services.session_booking_cancel(booking_id=pk, member=request.user.member)
+        booking.session.refresh_from_db()
+        return Response(BookingSerializer(booking).data)
+
+
+class MyBookingsView(APIView):
+    permission_classes = [IsMember]
+
+    @extend_schema(responses={200: BookingSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
+                   tags=["health"])
+    def get(self, request):
+        queryset = SessionBooking.objects.filter(member=request.user.member).select_related("session").order_by("-created_at")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(BookingSerializer(page, many=True).data)

@@ -176,6 +176,8 @@ REST_FRAMEWORK = {
         "api_key": os.environ.get("THROTTLE_API_KEY", "1200/min"),
         "anon": os.environ.get("THROTTLE_ANON", "300/min"),
         "token": os.environ.get("THROTTLE_TOKEN", "10/min"),
+        # Wrong coupon codes per partner key (guessing protection); only failures count.
+        "coupon_redeem_failures": os.environ.get("THROTTLE_COUPON_REDEEM_FAILURES", "5/min"),
     },
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -193,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "CouponKindEnum": "benefits.models.merchants.CouponKind",
+        "CouponStatusEnum": "benefits.models.coupons.Coupon.Status",
+        "WorkerCategoryEnum": "members.models.WorkerCategory",
+        "MemberStatusEnum": "members.models.Member.Status",
         "StationKindEnum": "stations.models.Station.Kind",
         "StationAmenityEnum": "stations.models.Amenity",
         "ServiceSessionKindEnum": "stations.models.ServiceSession.Kind",
@@ -222,6 +228,14 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-redeliver-stuck": {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),
+    },
+    "coupons-draw-due-lotteries": {
+        "task": "benefits.coupon_tasks.coupon_lotteries_draw_due",
+        "schedule": timedelta(minutes=5),
+    },
+    "coupons-expire-unused": {
+        "task": "benefits.coupon_tasks.coupons_expire_due",
+        "schedule": timedelta(minutes=15),
     },
 }
 

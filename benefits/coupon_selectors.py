@@ -1,0 +1,89 @@
+"""Coupon reads. Staff reads start from their part of the tree; member reads from the member."""
+
+from django.db.models import Count, Prefetch, Q
+
+from members.models import Member
+from members.scoping import scope_queryset
+from unionportal.core.money import money_round
+
+from .models import Campaign, Coupon, CouponBatch, CouponClaimCount, LotteryApplication, Merchant
+
+STEP = 4  # treebeard's default materialized-path step length
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of an organisation and all its ancestors (prefixes of its path)."""
+    return [path[:end] for end in range(STEP, len(path) + 1, STEP)]
+
+
+def campaigns_open_for_member(member: Member, now):
+    """Campaigns of the member's own union or any union above it whose claiming has not closed."""
+    batches = CouponBatch.objects.order_by("pk")
+    return (
+        Campaign.objects.filter(organization__path__in=ancestor_paths(member.organization.path), claim_ends_at__gt=now)
+        .select_related("organization", "eligible_organization")
+        .prefetch_related(Prefetch("batches", queryset=batches))
+        .order_by("claim_starts_at", "pk")
+    )
+
+
+def member_claim_counts(member: Member, campaign_ids) -> dict:
+    """{(campaign_id, batch_id or None): claimed} for the member."""
+    rows = CouponClaimCount.objects.filter(member=member, campaign_id__in=list(campaign_ids))
+    return {(row.campaign_id, row.batch_id): row.claimed for row in rows}
+
+
+def member_lottery_applications(member: Member, batch_ids) -> dict:
+    rows = LotteryApplication.objects.filter(member=member, batch_id__in=list(batch_ids))
+    return {row.batch_id: row for row in rows}
+
+
+def coupons_of_member(member: Member):
+    return (
+        Coupon.objects.filter(member=member)
+        .select_related("batch__campaign", "redeemed_by")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def campaigns_visible_to(user):
+    return scope_queryset(Campaign.objects.select_related("organization"), user)
+
+
+def batches_visible_to(user):
+    return scope_queryset(CouponBatch.objects.select_related("campaign__organization"), user)
+
+
+def merchants_visible_to(user):
+    return scope_queryset(Merchant.objects.select_related("organization"), user)
+
+
+def merchants_usable_for(user, campaign: Campaign):
+    """Merchants a batch of `campaign` may list: those in the user's tree, or contracted above the campaign."""
+    visible = merchants_visible_to(user).values("pk")
+    return Merchant.objects.filter(is_active=True).filter(
+        Q(pk__in=visible) | Q(organization__path__in=ancestor_paths(campaign.organization.path)),
+    )
+
+
+def batch_stats(batch: CouponBatch) -> dict:
+    """Counts and values of a batch's coupons by status."""
+    totals = Coupon.objects.filter(batch=batch).aggregate(
+        redeemed=Count("pk", filter=Q(status=Coupon.Status.REDEEMED)),
+        expired=Count("pk", filter=Q(status=Coupon.Status.EXPIRED)),
+        void=Count("pk", filter=Q(status=Coupon.Status.VOID)),
+    )
+    face = batch.face_value
+    return {
+        "quantity": batch.quantity,
+        "claimed": batch.claimed,
+        "redeemed": totals["redeemed"],
+        "expired": totals["expired"],
+        "void": totals["void"],
+        "remaining": batch.remaining,
+        "quantity_value": money_round(face * batch.quantity),
+        "claimed_value": money_round(face * batch.claimed),
+        "redeemed_value": money_round(face * totals["redeemed"]),
+        "expired_value": money_round(face * totals["expired"]),
+        "remaining_value": money_round(face * batch.remaining),
+    }

@@ -1,0 +1,455 @@
+"""Coupon writes: campaigns, batches, claims, the lottery, redemption, expiry and voiding.
+
+Claiming (the rush) takes locks late and in a fixed order: first the member's own claim
+counters (campaign, then batch; rows nobody else touches), then the batch row, through a
+conditional `UPDATE … SET claimed = claimed + 1 WHERE claimed < quantity`. The batch row
+is therefore locked only for the coupon insert and the commit. Redis only remembers
+"sold out" to answer the crowd quickly after the last coupon is gone; the database stays
+the only truth.
+"""
+
+import hashlib
+import logging
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member
+from unionportal.core.errors import DomainError
+from unionportal.core.money import money_round
+from unionportal.core.services import audit_log, notification_send
+
+from . import coupon_rules as rules
+from .models import (
+    Campaign, Coupon, CouponBatch, CouponClaimCount, LotteryApplication, LotteryDraw, Merchant, Redemption,
+)
+
+logger = logging.getLogger(__name__)
+
+SOLD_OUT_CACHE_SECONDS = 600
+CODE_ATTEMPTS = 5
+
+
+# --- Staff: merchants, campaigns, batches ------------------------------------------------
+
+def merchant_create(*, actor, organization, name: str, accepted_kinds: list[str], is_vending_machine: bool) -> Merchant:
+    with transaction.atomic():
+        merchant = Merchant.objects.create(
+            organization=organization, name=name, accepted_kinds=sorted(set(accepted_kinds)),
+            is_vending_machine=is_vending_machine,
+        )
+        audit_log(
+            actor=actor, action="merchant_created", obj=merchant, organization_path=organization.path,
+            changes={"name": name, "accepted_kinds": merchant.accepted_kinds, "is_vending_machine": is_vending_machine},
+        )
+    return merchant
+
+
+def campaign_create(
+    *, actor, organization, title: str, budget, claim_starts_at, claim_ends_at, use_ends_at,
+    per_member_limit: int = 1, worker_categories=(), frontline_only: bool = False, eligible_organization=None,
+    description: str = "",
+) -> Campaign:
+    if claim_ends_at <= claim_starts_at:
+        raise DomainError("invalid_window", _("Claiming must close after it opens."), field="claim_ends_at")
+    if use_ends_at < claim_ends_at:
+        raise DomainError("invalid_window", _("Coupons must stay valid at least until claiming closes."), field="use_ends_at")
+    if eligible_organization is not None and not eligible_organization.path.startswith(organization.path):
+        raise DomainError(
+            "outside_tree", _("The eligible part of the tree must lie under the campaign's organisation."),
+            field="eligible_organization",
+        )
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            organization=organization, title=title, description=description, budget=money_round(budget),
+            claim_starts_at=claim_starts_at, claim_ends_at=claim_ends_at, use_ends_at=use_ends_at,
+            per_member_limit=per_member_limit, worker_categories=list(worker_categories),
+            frontline_only=frontline_only, eligible_organization=eligible_organization, created_by=actor,
+        )
+        audit_log(
+            actor=actor, action="coupon_campaign_created", obj=campaign, organization_path=organization.path,
+            changes={"title": title, "budget": str(campaign.budget)},
+        )
+    return campaign
+
+
+def batch_create(
+    *, actor, campaign: Campaign, kind: str, face_value, quantity: int, per_member_limit: int = 1,
+    mode: str = CouponBatch.Mode.FIRST_COME, merchants=(), title: str = "",
+    claim_starts_at=None, claim_ends_at=None, use_ends_at=None,
+) -> CouponBatch:
+    """Add a batch; the campaign row is locked so two batches cannot both squeeze under the budget."""
+    face_value = money_round(face_value)
+    merchants = list(merchants)
+    for merchant in merchants:
+        if kind not in merchant.accepted_kinds:
+            raise DomainError(
+                "kind_not_accepted",
+                _("%(merchant)s does not accept this coupon kind.") % {"merchant": merchant.name}, field="merchants",
+            )
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        existing = [rules.batch_value(b.face_value, b.quantity) for b in campaign.batches.all()]
+        if not rules.budget_allows(campaign.budget, existing, rules.batch_value(face_value, quantity)):
+            raise DomainError(
+                "over_budget", _("The batches together would exceed the campaign's budget of %(budget)s CNY.")
+                % {"budget": campaign.budget}, field="quantity",
+            )
+        starts = claim_starts_at or campaign.claim_starts_at
+        ends = claim_ends_at or campaign.claim_ends_at
+        if ends <= starts:
+            raise DomainError("invalid_window", _("Claiming must close after it opens."), field="claim_ends_at")
+        if (use_ends_at or campaign.use_ends_at) < ends:
+            raise DomainError(
+                "invalid_window", _("Coupons must stay valid at least until claiming closes."), field="use_ends_at",
+            )
+        batch = CouponBatch.objects.create(
+            campaign=campaign, kind=kind, title=title, face_value=face_value, quantity=quantity,
+            per_member_limit=per_member_limit, mode=mode, claim_starts_at=claim_starts_at,
+            claim_ends_at=claim_ends_at, use_ends_at=use_ends_at,
+            issues_pickup_codes=any(m.is_vending_machine for m in merchants),
+        )
+        batch.merchants.set(merchants)
+        audit_log(
+            actor=actor, action="coupon_batch_created", obj=batch, organization_path=campaign.organization.path,
+            changes={"kind": kind, "face_value": str(face_value), "quantity": quantity, "mode": mode},
+        )
+    return batch
+
+
+# --- Members: claiming ---------------------------------------------------------------------
+
+def member_facts(member: Member | None) -> rules.MemberFacts | None:
+    if member is None:
+        return None
+    return rules.MemberFacts(
+        status=member.status, organization_path=member.organization.path,
+        worker_category=member.worker_category, is_frontline=member.is_frontline,
+    )
+
+
+def campaign_eligibility_terms(campaign: Campaign) -> rules.CampaignEligibility:
+    tree = campaign.eligible_organization or campaign.organization
+    return rules.CampaignEligibility(
+        tree_path=tree.path, worker_categories=tuple(campaign.worker_categories),
+        frontline_only=campaign.frontline_only,
+    )
+
+
+def _sold_out_key(batch_id: int) -> str:
+    return f"coupon-batch:{batch_id}:sold-out"
+
+
+def _cache_get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # Redis is only a shortcut: without it the database answers
+        logger.warning("cache unavailable for %s", key)
+        return None
+
+
+def _cache_set(key, value, timeout):
+    try:
+        cache.set(key, value, timeout)
+    except Exception:
+        logger.warning("cache unavailable for %s", key)
+
+
+def batch_sold_out_forget(batch_id: int) -> None:
+    """Called when staff add coupons to a batch."""
+    try:
+        cache.delete(_sold_out_key(batch_id))
+    except Exception:
+        logger.warning("cache unavailable for batch %s", batch_id)
+
+
+def _sold_out() -> DomainError:
+    return DomainError("sold_out", _("Sorry, all coupons of this batch have been claimed."), status=409)
+
+
+def _already_claimed() -> DomainError:
+    return DomainError("already_claimed", _("You have already claimed as many coupons as allowed."), status=409)
+
+
+_COUNT_UP_SQL = """
+    INSERT INTO benefits_couponclaimcount (campaign_id, batch_id, member_id, claimed, claim_limit)
+    VALUES (%(campaign)s, %(batch)s, %(member)s, 1, %(limit)s)
+    ON CONFLICT ({target}) WHERE {predicate}
+    DO UPDATE SET claimed = benefits_couponclaimcount.claimed + 1,
+                  claim_limit = GREATEST(benefits_couponclaimcount.claimed + 1, EXCLUDED.claim_limit)
+    WHERE benefits_couponclaimcount.claimed < EXCLUDED.claim_limit
+    RETURNING claimed
+"""
+
+
+def _claim_count_up(*, campaign_id: int, batch_id: int | None, member_id: int, limit: int) -> bool:
+    """Count one more coupon for the member; False when the limit is reached. Locks the member's row."""
+    if batch_id is None:
+        sql = _COUNT_UP_SQL.format(target="campaign_id, member_id", predicate="batch_id IS NULL")
+    else:
+        sql = _COUNT_UP_SQL.format(target="batch_id, member_id", predicate="batch_id IS NOT NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"campaign": campaign_id, "batch": batch_id, "member": member_id, "limit": limit})
+        return cursor.fetchone() is not None
+
+
+def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
+    """Give the member one coupon of the batch. Caller holds a transaction; raises DomainError."""
+    campaign = batch.campaign
+    if not _claim_count_up(campaign_id=campaign.pk, batch_id=None, member_id=member.pk, limit=campaign.per_member_limit):
+        raise _already_claimed()
+    if not _claim_count_up(campaign_id=campaign.pk, batch_id=batch.pk, member_id=member.pk, limit=batch.per_member_limit):
+        raise _already_claimed()
+    # The batch row is locked from here to the commit: keep what follows short.
+    taken = CouponBatch.objects.filter(pk=batch.pk, claimed__lt=F("quantity")).update(claimed=F("claimed") + 1)
+    if not taken:
+        _cache_set(_sold_out_key(batch.pk), True, SOLD_OUT_CACHE_SECONDS)
+        raise _sold_out()
+    for _attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Coupon.objects.create(
+                    batch=batch, member=member, code=rules.new_coupon_code(),
+                    pickup_code=rules.new_pickup_code() if batch.issues_pickup_codes else "",
+                    issued_at=now, expires_at=batch.effective_use_ends_at,
+                )
+        except IntegrityError:
+            # A pickup code (1 in 10^8 per live coupon) or a code collided: draw again.
+            continue
+    raise DomainError("busy", _("Please try again."), status=503)
+
+
+def _claim_preconditions(*, batch: CouponBatch, member: Member | None, now) -> None:
+    window = rules.claim_window_state(now, batch.effective_claim_starts_at, batch.effective_claim_ends_at)
+    eligibility = rules.coupon_eligibility(member_facts(member), campaign_eligibility_terms(batch.campaign))
+    if not eligibility.eligible:
+        raise DomainError("not_eligible", eligibility.reason, status=403)
+    if window == "upcoming":
+        raise DomainError("not_open", _("Claiming has not opened yet."))
+    if window == "closed":
+        raise DomainError("not_open", _("Claiming has closed."))
+
+
+def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None):
+    """Claim one coupon of a first-come batch (→ Coupon) or apply to a lottery (→ LotteryApplication)."""
+    now = now or timezone.now()
+    _claim_preconditions(batch=batch, member=member, now=now)
+    if batch.mode == CouponBatch.Mode.LOTTERY:
+        return lottery_apply(member=member, batch=batch)
+    # Friendly answers that spare the database the crowd; the transaction below rechecks both.
+    counts = dict(
+        CouponClaimCount.objects.filter(member=member, campaign_id=batch.campaign_id)
+        .values_list("batch_id", "claimed")
+    )
+    if counts.get(None, 0) >= batch.campaign.per_member_limit or counts.get(batch.pk, 0) >= batch.per_member_limit:
+        raise _already_claimed()
+    if _cache_get(_sold_out_key(batch.pk)) or batch.claimed >= batch.quantity:
+        raise _sold_out()
+    with transaction.atomic():
+        coupon = _coupon_issue(batch=batch, member=member, now=now)
+    return coupon
+
+
+def lottery_apply(*, member: Member, batch: CouponBatch) -> LotteryApplication:
+    """Apply once per lottery batch; applying again changes nothing (the phone may retry)."""
+    held = CouponClaimCount.objects.filter(member=member, campaign_id=batch.campaign_id, batch=None).first()
+    if held is not None and held.claimed >= batch.campaign.per_member_limit:
+        raise _already_claimed()
+    application, _created = LotteryApplication.objects.get_or_create(batch=batch, member=member)
+    return application
+
+
+# --- The lottery ------------------------------------------------------------------------------
+
+def lottery_draw(*, batch_id: int, now=None, seed: str | None = None) -> LotteryDraw:
+    """Draw the winners of a closed lottery batch. Idempotent: a drawn batch returns its draw.
+
+    The order is `rules.lottery_order(application ids, seed)`; walking it, each applicant who
+    can still receive a coupon (eligible, within the campaign limit) wins until the batch is
+    full. Each application keeps its position, so the draw can be re-run and checked.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        batch = (
+            CouponBatch.objects.select_for_update(of=("self",))
+            .select_related("campaign__organization", "campaign__eligible_organization").get(pk=batch_id)
+        )
+        existing = LotteryDraw.objects.filter(batch=batch).first()
+        if existing is not None:
+            return existing
+        if batch.mode != CouponBatch.Mode.LOTTERY:
+            raise DomainError("not_lottery", _("This batch is not allocated by lottery."))
+        if now < batch.effective_claim_ends_at:
+            raise DomainError("not_closed", _("Applications are still open."))
+        seed = seed or rules.new_lottery_seed()
+        applications = {
+            a.pk: a for a in LotteryApplication.objects.filter(batch=batch).select_related(
+                "member__user", "member__organization",
+            )
+        }
+        terms = campaign_eligibility_terms(batch.campaign)
+        winners = 0
+        for position, application_id in enumerate(rules.lottery_order(list(applications), seed), start=1):
+            application = applications[application_id]
+            application.draw_position = position
+            application.status = LotteryApplication.Status.LOST
+            eligible = rules.coupon_eligibility(member_facts(application.member), terms).eligible
+            if winners < batch.remaining and eligible:
+                try:
+                    with transaction.atomic():
+                        application.coupon = _coupon_issue(batch=batch, member=application.member, now=now)
+                except DomainError:
+                    pass  # the member reached the campaign limit meanwhile: the next in line wins
+                else:
+                    application.status = LotteryApplication.Status.WON
+                    winners += 1
+            application.save(update_fields=["draw_position", "status", "coupon"])
+            _lottery_notify(application, batch)
+        draw = LotteryDraw.objects.create(batch=batch, seed=seed, applicants=len(applications), winners=winners)
+        audit_log(
+            actor=None, action="coupon_lottery_drawn", obj=batch, organization_path=batch.campaign.organization.path,
+            changes={"seed": seed, "applicants": len(applications), "winners": winners},
+        )
+    return draw
+
+
+def _lottery_notify(application: LotteryApplication, batch: CouponBatch) -> None:
+    names = {"campaign": batch.campaign.title, "kind": batch.get_kind_display()}
+    if application.status == LotteryApplication.Status.WON:
+        message = _("Congratulations! You won a %(kind)s coupon in %(campaign)s. Find it under My coupons.") % names
+    else:
+        message = _("The %(kind)s coupons of %(campaign)s have been drawn. Sorry, you were not drawn this time.") % names
+    notification_send(user=application.member.user, event=f"coupon_lottery_{application.status}", message=message)
+
+
+def lotteries_due(now) -> list[int]:
+    """Lottery batches whose application window has closed and that are not drawn yet."""
+    batches = CouponBatch.objects.filter(mode=CouponBatch.Mode.LOTTERY, draw__isnull=True).select_related("campaign")
+    return [b.pk for b in batches.filter(campaign__claim_starts_at__lte=now) if b.effective_claim_ends_at <= now]
+
+
+# --- Partners: redemption ---------------------------------------------------------------------
+
+def _answer(status: int, code: str, message) -> tuple[int, dict]:
+    return status, {"detail": str(message), "code": code}
+
+
+def _find_coupon(merchant: Merchant, code: str) -> Coupon | None:
+    """Lock and return the coupon a long code or (for vending machines) a pickup code names."""
+    coupons = Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization")
+    if rules.is_pickup_code(code):
+        if not merchant.is_vending_machine:
+            return None
+        # A live coupon first; else the last one that had the code, to answer "already used".
+        return (
+            coupons.filter(pickup_code=code, status=Coupon.Status.ISSUED).first()
+            or coupons.filter(pickup_code=code).order_by("-issued_at").first()
+        )
+    return coupons.filter(code=code).first()
+
+
+def _redeem_outcome(*, merchant: Merchant, code: str, now) -> tuple[int, dict, Coupon | None]:
+    if not rules.is_pickup_code(code) and not rules.code_is_well_formed(code):
+        return (*_answer(400, "invalid_code", _("This is not a valid coupon code: please check it.")), None)
+    coupon = _find_coupon(merchant, code)
+    if coupon is None:
+        return (*_answer(404, "unknown_code", _("No coupon has this code.")), None)
+    batch = coupon.batch
+    if batch.kind not in merchant.accepted_kinds:
+        return (*_answer(403, "kind_not_accepted", _("This merchant does not accept this kind of coupon.")), coupon)
+    listed = [m.pk for m in batch.merchants.all()]
+    if listed and merchant.pk not in listed:
+        return (*_answer(403, "kind_not_accepted", _("This coupon cannot be used at this merchant.")), coupon)
+    if coupon.status == Coupon.Status.REDEEMED:
+        return (*_answer(409, "already_redeemed", _("This coupon has already been used.")), coupon)
+    if coupon.status == Coupon.Status.VOID:
+        return (*_answer(409, "void", _("This coupon has been voided.")), coupon)
+    if coupon.status == Coupon.Status.EXPIRED or coupon.expires_at <= now:
+        return (*_answer(409, "expired", _("This coupon has expired.")), coupon)
+    coupon.status = Coupon.Status.REDEEMED
+    coupon.redeemed_at = now
+    coupon.redeemed_by = merchant
+    coupon.save(update_fields=["status", "redeemed_at", "redeemed_by"])
+    body = {
+        "status": "redeemed", "code": coupon.code, "kind": batch.kind, "face_value": f"{batch.face_value:.2f}",
+        "redeemed_at": timezone.localtime(now).isoformat(),
+    }
+    return 200, body, coupon
+
+
+def coupon_redeem(*, merchant: Merchant, code: str, idempotency_key: str, now=None) -> tuple[Redemption, bool]:
+    """Redeem a coupon once per Idempotency-Key. Returns (redemption, replayed).
+
+    The first call with a key stores its answer; a later call with the same key and code
+    gets that stored answer (waiting for the first to commit if they race); the same key
+    with another code is refused.
+    """
+    now = now or timezone.now()
+    code = rules.normalize_code(code)
+    fingerprint = hashlib.sha256(code.encode()).hexdigest()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                redemption = Redemption.objects.create(
+                    merchant=merchant, idempotency_key=idempotency_key, request_fingerprint=fingerprint,
+                    response_status=0,
+                )
+        except IntegrityError:
+            earlier = Redemption.objects.get(merchant=merchant, idempotency_key=idempotency_key)
+            if earlier.request_fingerprint != fingerprint:
+                raise DomainError(
+                    "idempotency_key_reused", _("This Idempotency-Key was already used for another code."),
+                    status=422, field="code",
+                ) from None
+            return earlier, True
+        status, body, coupon = _redeem_outcome(merchant=merchant, code=code, now=now)
+        redemption.response_status, redemption.response_body, redemption.coupon = status, body, coupon
+        redemption.save(update_fields=["response_status", "response_body", "coupon"])
+        if status == 200:
+            audit_log(
+                actor=None, action="coupon_redeemed", obj=coupon,
+                organization_path=coupon.batch.campaign.organization.path,
+                changes={"merchant": merchant.pk, "status": ["issued", "redeemed"]},
+            )
+    return redemption, False
+
+
+# --- Running it ---------------------------------------------------------------------------------
+
+def coupons_expire(*, now=None, chunk: int = 5000) -> int:
+    """Mark coupons past their validity as expired, in chunks. Safe to run any time."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Coupon.objects.filter(status=Coupon.Status.ISSUED, expires_at__lte=now)
+                .select_for_update(skip_locked=True).values_list("pk", flat=True)[:chunk]
+            )
+            if not ids:
+                return total
+            total += Coupon.objects.filter(pk__in=ids, status=Coupon.Status.ISSUED).update(status=Coupon.Status.EXPIRED)
+
+
+def coupon_void(*, actor, coupon: Coupon, reason: str) -> Coupon:
+    """Void an unused coupon (e.g. claimed by mistake); the member's claim stays counted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", _("Please give a reason."), field="reason")
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization").get(
+            pk=coupon.pk,
+        )
+        if coupon.status != Coupon.Status.ISSUED:
+            raise DomainError("not_voidable", _("Only unused coupons can be voided."), status=409)
+        coupon.status = Coupon.Status.VOID
+        coupon.void_reason = reason
+        coupon.save(update_fields=["status", "void_reason"])
+        audit_log(
+            actor=actor, action="coupon_voided", obj=coupon, organization_path=coupon.batch.campaign.organization.path,
+            changes={"status": ["issued", "void"], "reason": reason},
+        )
+    return coupon

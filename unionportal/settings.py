@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),
     },
+    "convalescence-lapse-overdue-nominations": {
+        "task": "convalescence.tasks.nominations_lapse_overdue",
+        "schedule": timedelta(minutes=10),
+    },
     "coupons-draw-due-lotteries": {
         "task": "benefits.coupon_tasks.coupon_lotteries_draw_due",
         "schedule": timedelta(minutes=5),

@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CouponKindEnum": "benefits.models.merchants.CouponKind",
+        "AidClaimKindEnum": "benefits.models.aid.AidClaimKind",
+        "AidClaimStatusEnum": "benefits.models.aid.AidClaim.Status",
         "CouponStatusEnum": "benefits.models.coupons.Coupon.Status",
         "WorkerCategoryEnum": "members.models.WorkerCategory",
         "MemberStatusEnum": "members.models.Member.Status",

@@ -1,11 +1,15 @@
 # The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
-.PHONY: run test setup services stop messages
+# `make bench` measures the portal at city scale (see bench/run.sh).
+.PHONY: run test bench setup services stop messages
 
 run:
 	./scripts/run.sh
 
 test:
 	./scripts/test.sh $(ARGS)
+
+bench:
+	./bench/run.sh
 
 # Packages, services, migrations, translations and static files, without serving.
 setup:

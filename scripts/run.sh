@@ -25,7 +25,6 @@ trap cleanup INT TERM EXIT
 mkdir -p "$LOCAL_DIR/celery"
 celery -A unionportal worker --loglevel=INFO --concurrency=2 & pids+=($!)
 celery -A unionportal beat --loglevel=INFO --schedule="$LOCAL_DIR/celery/beat-schedule" & pids+=($!)
-gunicorn unionportal.wsgi:application --bind "127.0.0.1:${PORT:-8000}" --workers 3 \
-  --access-logfile - & pids+=($!)
+gunicorn unionportal.wsgi:application --config unionportal/gunicorn.conf.py & pids+=($!)
 echo "unionportal is running on http://127.0.0.1:${PORT:-8000}/ (Ctrl-C stops it)"
 wait -n

@@ -37,6 +37,7 @@ CONF
   if ! as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL_DIR/pg/server.log" -w start >/dev/null
   fi
+  export PGOPTIONS="-c client_min_messages=warning"
   local psql=("$PGBIN/psql" -h 127.0.0.1 -p "$LOCAL_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
   if [ -z "$("${psql[@]}" -c "select 1 from pg_roles where rolname='unionportal'")" ]; then
     # CREATEDB: the test runner makes its own test database.

@@ -26,6 +26,7 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("hello", core_views.hello, name="hello"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),

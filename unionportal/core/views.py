@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,11 @@ HOME_TILES = [
     (_("Convalescence trips"), _("Sessions you can join"), "convalescence:sessions"),
     (_("Medical mutual aid"), _("File and follow your claims"), "benefits:aid"),
 ]
+
+
+def hello(request):
+    """The smallest Django answer: the benchmarks' yardstick."""
+    return HttpResponse("hello", content_type="text/plain")
 
 
 def home(request):

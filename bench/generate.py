@@ -1,0 +1,162 @@
+"""Generate a city-sized data set with PostgreSQL COPY: the union tree, members, stations, …
+
+    python -m bench.generate --members 2000000 --stations 100000
+
+Runs against DATABASE_URL after `manage.py migrate` and `seed_demo`. Writes the values the
+load scenarios need (tokens, ids, codes) to bench/out/fixtures.json. Idempotent: a data set
+that is already there is reused.
+"""
+
+import argparse
+import json
+import os
+import random
+import secrets
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import django
+
+OUT = Path(__file__).resolve().parent / "out"
+GRASSROOTS_PER_STREET = 200
+BENCH_CARD_PREFIX = "3598"  # bench members' card numbers; the real sequence uses 3505
+USER_COLUMNS = ["id", "password", "phone", "phone_hash", "name", "is_staff", "is_active", "date_joined",
+                "preferred_language", "is_superuser"]
+MEMBER_COLUMNS = ["user_id", "organization_id", "name", "id_number", "id_number_hash", "birth_date", "sex",
+                  "card_number", "status", "worker_category", "is_frontline", "is_technical", "joined_at",
+                  "verified_at"]
+
+
+def log(message: str) -> None:
+    print(f"[generate {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
+    django.setup()
+
+
+def grassroots_unions(rng: random.Random) -> list:
+    """Enterprise, industry and joint unions under every demo street: ~{GRASSROOTS_PER_STREET} each."""
+    from bench.copy import copy_rows
+    from members import rules
+    from members.models import Organization
+
+    streets = list(Organization.objects.filter(kind=Organization.Kind.STREET).order_by("path"))
+    existing = Organization.objects.filter(name__startswith="压测").count()
+    if existing:
+        log(f"organisations: {existing} bench unions already there")
+        return list(Organization.objects.filter(name__startswith="压测").values_list("pk", "path"))
+    kinds = ["enterprise"] * 8 + ["industry", "joint"]
+    rows = []
+    for street in streets:
+        ancestors = [*street.ancestor_names, street.name]
+        start = street.numchild
+        for index in range(GRASSROOTS_PER_STREET):
+            step = Organization._int2str(start + index + 1).rjust(Organization.steplen, "0")
+            name = f"压测{street.name.removesuffix('总工会')}第{index + 1}家企业工会"
+            rows.append((street.path + step, street.depth + 1, 0, rng.choice(kinds), name, street.division_code,
+                         "", True, ancestors, rules.search_tokens([*ancestors, name])))
+        street.numchild = start + GRASSROOTS_PER_STREET
+    copy_rows(Organization, rows, ["path", "depth", "numchild", "kind", "name", "division_code", "credit_code",
+                                   "is_active", "ancestor_names", "search_tokens"])
+    Organization.objects.bulk_update(streets, ["numchild"])
+    log(f"organisations: {len(rows)} bench unions")
+    return list(Organization.objects.filter(name__startswith="压测").values_list("pk", "path"))
+
+
+def members(count: int, unions: list, rng: random.Random) -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    from bench.copy import copy_rows, next_ids
+    from members import rules
+    from members.models import Member, User, id_number_hash, phone_hash
+    from unionportal.core.pii import encrypt
+
+    have = Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX).count()
+    if have >= count:
+        log(f"members: {have} already there")
+        return
+    password = make_password("bench-password-2026")  # one hash: PBKDF2 per row would take days
+    categories = ["employee"] * 5 + ["delivery_rider", "courier", "ride_hailing_driver", "truck_driver",
+                                     "sanitation_worker", "construction_worker", "domestic_worker", "other"]
+    family, given = "陈林黄王吴李张蔡郑许洪庄苏杨施", ["建华", "秀英", "志明", "丽娟", "国强", "美玲", "文斌", "雅婷"]
+    now = datetime.now().astimezone()
+    batch = 100_000
+    for start in range(have, count, batch):
+        size = min(batch, count - start)
+        user_ids = next_ids(User, size)
+        users, people = [], []
+        for offset, user_id in enumerate(user_ids):
+            serial = start + offset
+            phone = f"17{serial:09d}"
+            name = family[serial % len(family)] + given[serial % len(given)]
+            # (birth date, sequence) is unique for the first 13.8 M serials
+            birth = date(1965, 1, 1) + timedelta(days=(serial // 1000) % (365 * 38))
+            body = f"350502{birth:%Y%m%d}{serial % 1000:03d}"
+            id_number = body + rules.id_number_check_character(body)
+            card_body = f"{BENCH_CARD_PREFIX}{serial:010d}"
+            organization_id = unions[serial % len(unions)][0]
+            users.append((user_id, password, encrypt(phone), phone_hash(phone), name, False, True, now, "zh-hans", False))
+            # ~2 % pending: the verification queue of a real federation.
+            status = "pending" if serial % 50 == 0 else "active"
+            people.append((
+                user_id, organization_id, name, encrypt(id_number), id_number_hash(id_number),
+                birth, "male" if int(id_number[16]) % 2 else "female",
+                card_body + rules.card_number_check_character(card_body), status,
+                categories[serial % len(categories)], serial % 3 != 0, serial % 7 == 0,
+                now - timedelta(minutes=serial % 100_000), now if status == "active" else None,
+            ))
+        with transaction.atomic():  # a batch lands whole, so a rerun resumes where it stopped
+            copy_rows(User, users, USER_COLUMNS)
+            copy_rows(Member, people, MEMBER_COLUMNS)
+        log(f"members: {start + size:,} of {count:,}")
+
+
+def member_tokens(count: int) -> list[str]:
+    """Bearer tokens for `count` bench members (their password hash makes logging in slow)."""
+    from django.utils import timezone
+
+    from bench.copy import copy_rows
+    from members.models import Member
+    from unionportal.core.models import ApiToken
+    from unionportal.core.services import hash_secret
+
+    user_ids = list(
+        Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX, status="active")
+        .order_by("pk").values_list("user_id", flat=True)[:count]
+    )
+    raw = [secrets.token_urlsafe(32) for _ in user_ids]
+    expires = timezone.now() + timedelta(days=2)
+    copy_rows(ApiToken, ((uid, hash_secret(token), expires) for uid, token in zip(user_ids, raw)),
+              ["user_id", "token_hash", "expires_at"])
+    log(f"tokens: {len(raw)} member tokens")
+    return raw
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=2_000_000)
+    parser.add_argument("--stations", type=int, default=100_000)
+    parser.add_argument("--tokens", type=int, default=10_000, help="member bearer tokens for the scenarios")
+    args = parser.parse_args(argv)
+    setup_django()
+    from django.db import connection
+
+    rng = random.Random(2026)
+    OUT.mkdir(exist_ok=True)
+    unions = grassroots_unions(rng)
+    members(args.members, unions, rng)
+    fixtures = {"member_tokens": member_tokens(args.tokens)}
+    (OUT / "fixtures.json").write_text(json.dumps(fixtures))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    log("done")
+
+
+if __name__ == "__main__":
+    main()

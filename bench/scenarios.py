@@ -1,0 +1,120 @@
+"""Load scenarios against the running portal, measured with wrk, reported as ratios to hello.
+
+Each scenario runs three times and reports the median run (by requests per second). A bare
+Django view ("hello") is measured at the start and at the end; absolute numbers on shared
+machines drift, ratios to hello in the same run do not. Exit status 1 when a target is missed.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BASE_URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8100")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+THREADS = 2
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+
+
+@dataclass
+class Job:
+    """What wrk sends: one GET path, or a file of request lines taken in turn."""
+
+    path: str = "/"
+    auth: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scenario:
+    name: str
+    job: callable  # fixtures -> Job
+    min_ratio: float | None = None
+    max_p99_vs_hello: float | None = None
+    runs: int = RUNS
+    seconds: int = SECONDS
+
+
+def run_wrk(job: Job, seconds: int, connections: int = CONNECTIONS) -> dict:
+    env = dict(os.environ, BENCH_LUA_DIR=str(HERE / "wrk"), BENCH_THREADS=str(THREADS))
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as lines_file:
+        lines_file.write("\n".join(job.lines))
+    if job.lines:
+        script = HERE / "wrk" / "rotate.lua"
+        env["BENCH_LINES"] = lines_file.name
+    else:
+        script = HERE / "wrk" / "get.lua"
+        env.update(BENCH_PATH=job.path, BENCH_AUTH=job.auth)
+    try:
+        output = subprocess.run(
+            ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), BASE_URL],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        os.unlink(lines_file.name)
+    result = json.loads(output.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / result["seconds"]
+    result["errors"] = result["server_errors"] + result["socket_errors"] + result["timeouts"]
+    return result
+
+
+def measure(scenario: Scenario, fixtures: dict) -> dict:
+    runs = [run_wrk(scenario.job(fixtures), scenario.seconds) for _ in range(scenario.runs)]
+    median = sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+    median["errors"] = sum(run["errors"] for run in runs)
+    return median
+
+
+def result_line(name: str, result: dict, ratio: float | None = None) -> str:
+    line = (
+        f"RESULT name={name} rps={result['rps']:.1f} p50_ms={result['p50_us'] / 1000:.1f} "
+        f"p95_ms={result['p95_us'] / 1000:.1f} p99_ms={result['p99_us'] / 1000:.1f} errors={result['errors']}"
+    )
+    return line + (f" ratio={ratio:.2f}" if ratio is not None else "")
+
+
+def hello_job(fixtures) -> Job:
+    return Job(path="/hello")
+
+
+def me_job(fixtures) -> Job:
+    return Job(lines=[f"GET\t/api/v1/me/\tBearer {token}\t\t" for token in fixtures["member_tokens"]])
+
+
+SCENARIOS = [
+    Scenario("me", me_job, min_ratio=0.40),
+]
+
+
+def main() -> int:
+    fixtures = json.loads((HERE / "out" / "fixtures.json").read_text())
+    hello_start = measure(Scenario("hello", hello_job), fixtures)
+    print(result_line("hello_start", hello_start), flush=True)
+    results = [(scenario, measure(scenario, fixtures)) for scenario in SCENARIOS]
+    hello_end = measure(Scenario("hello", hello_job), fixtures)
+    print(result_line("hello_end", hello_end), flush=True)
+    hello_rps = statistics.mean([hello_start["rps"], hello_end["rps"]])
+    hello_p99 = max(hello_start["p99_us"], hello_end["p99_us"])
+    missed = []
+    for scenario, result in results:
+        ratio = result["rps"] / hello_rps
+        print(result_line(scenario.name, result, ratio), flush=True)
+        if scenario.min_ratio is not None and ratio < scenario.min_ratio:
+            missed.append(f"{scenario.name}: ratio {ratio:.2f} < {scenario.min_ratio}")
+        if scenario.max_p99_vs_hello is not None and result["p99_us"] > scenario.max_p99_vs_hello * hello_p99:
+            missed.append(f"{scenario.name}: p99 {result['p99_us'] / 1000:.1f} ms > {scenario.max_p99_vs_hello} × hello's")
+        if result["errors"]:
+            missed.append(f"{scenario.name}: {result['errors']} errors")
+    for line in missed:
+        print(f"MISSED {line}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

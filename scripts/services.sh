@@ -75,11 +75,15 @@ case "${1:-start}" in
     [ "$USE_LOCAL_PG" = 1 ] && pg_start
     [ "$USE_LOCAL_REDIS" = 1 ] && redis_start
     ;;
+  restart-postgres)
+    # For the fault tests: the server goes away under running requests and comes back.
+    [ "$USE_LOCAL_PG" = 1 ] && as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w restart -l "$LOCAL_DIR/pg/server.log" >/dev/null
+    ;;
   stop)
     what="${2:-all}"
     [ "$USE_LOCAL_PG" = 1 ] && [ "$what" != redis ] && pg_stop
     [ "$USE_LOCAL_REDIS" = 1 ] && [ "$what" != postgres ] && redis_stop
     ;;
-  *) echo "usage: $0 [start|stop [all|postgres|redis]]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop [all|postgres|redis]|restart-postgres]" >&2; exit 2 ;;
 esac
 exit 0

@@ -117,6 +117,54 @@ def members(count: int, unions: list, rng: random.Random) -> None:
         log(f"members: {start + size:,} of {count:,}")
 
 
+QUANZHOU = (24.874, 118.676)  # city centre; stations spread about ±0.35° (~40 km) around it
+
+
+def stations(count: int, rng: random.Random) -> None:
+    """Stations around Quanzhou with amenities and weekly opening hours."""
+    from datetime import time as clock
+
+    from django.db import transaction
+
+    from bench.copy import copy_rows, next_ids
+    from members.models import Organization
+    from stations.models import Amenity, OpeningHours, Station
+
+    have = Station.objects.filter(name__startswith="压测驿站").count()
+    if have >= count:
+        log(f"stations: {have} already there")
+        return
+    streets = list(Organization.objects.filter(kind=Organization.Kind.STREET).values_list("pk", flat=True))
+    kinds = [Station.Kind.OUTDOOR_WORKER_STATION] * 6 + [
+        Station.Kind.HEALTH_STATION, Station.Kind.MOTHERS_ROOM, Station.Kind.DRIVERS_HOME,
+        Station.Kind.RIDERS_HOME, Station.Kind.WORKERS_HOME,
+    ]
+    amenities = list(Amenity.values)
+    hosts = ["环卫所", "工商银行网点", "邮政网点", "中国移动营业厅", "社区服务中心", "加油站"]
+    batch = 50_000
+    for start in range(have, count, batch):
+        size = min(batch, count - start)
+        ids = next_ids(Station, size)
+        rows, hours = [], []
+        for offset, station_id in enumerate(ids):
+            serial = start + offset
+            lat = QUANZHOU[0] + rng.uniform(-0.35, 0.35)
+            lng = QUANZHOU[1] + rng.uniform(-0.35, 0.35)
+            open_24h = serial % 4 == 0
+            rows.append((
+                station_id, f"压测驿站{serial + 1}号", rng.choice(kinds), f"泉州市测试路{serial % 997 + 1}号",
+                f"SRID=4326;POINT({lng:.6f} {lat:.6f})", rng.choice(streets), rng.choice(hosts),
+                rng.sample(amenities, rng.randint(3, 9)), open_24h, True,
+            ))
+            if not open_24h:
+                hours.extend((station_id, weekday, clock(8), clock(20)) for weekday in range(7))
+        with transaction.atomic():
+            copy_rows(Station, rows, ["id", "name", "kind", "address", "location", "organization_id", "host",
+                                      "amenities", "is_open_24h", "is_active"])
+            copy_rows(OpeningHours, hours, ["station_id", "weekday", "opens_at", "closes_at"])
+        log(f"stations: {start + size:,} of {count:,}")
+
+
 def member_tokens(count: int) -> list[str]:
     """Bearer tokens for `count` bench members (their password hash makes logging in slow)."""
     from django.utils import timezone
@@ -130,6 +178,7 @@ def member_tokens(count: int) -> list[str]:
         Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX, status="active")
         .order_by("pk").values_list("user_id", flat=True)[:count]
     )
+    ApiToken.objects.filter(user_id__in=user_ids).delete()  # each run hands out fresh ones
     raw = [secrets.token_urlsafe(32) for _ in user_ids]
     expires = timezone.now() + timedelta(days=2)
     copy_rows(ApiToken, ((uid, hash_secret(token), expires) for uid, token in zip(user_ids, raw)),
@@ -151,6 +200,7 @@ def main(argv=None) -> None:
     OUT.mkdir(exist_ok=True)
     unions = grassroots_unions(rng)
     members(args.members, unions, rng)
+    stations(args.stations, rng)
     fixtures = {"member_tokens": member_tokens(args.tokens)}
     (OUT / "fixtures.json").write_text(json.dumps(fixtures))
     with connection.cursor() as cursor:

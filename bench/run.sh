@@ -56,5 +56,6 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/hello" >/dev/null && br
 export BENCH_URL="http://127.0.0.1:$port"
 status=0
 python -m bench.limits || status=1
+python -m bench.sql_timings || status=1
 python -m bench.scenarios || status=1
 exit $status

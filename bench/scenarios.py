@@ -87,7 +87,30 @@ def me_job(fixtures) -> Job:
     return Job(lines=[f"GET\t/api/v1/me/\tBearer {token}\t\t" for token in fixtures["member_tokens"]])
 
 
+def _city_points(count: int, seed: int = 7):
+    import random
+
+    rng = random.Random(seed)
+    return [(24.874 + rng.uniform(-0.3, 0.3), 118.676 + rng.uniform(-0.3, 0.3)) for _ in range(count)]
+
+
+def nearest_stations_job(fixtures) -> Job:
+    return Job(lines=[
+        f"GET\t/api/v1/stations/?near={lat:.5f},{lng:.5f}&page_size=20\t\t\t" for lat, lng in _city_points(5000)
+    ])
+
+
+def geojson_viewport_job(fixtures) -> Job:
+    # A phone's city viewport: about 4 × 7 km around a point.
+    return Job(lines=[
+        f"GET\t/api/v1/stations/geojson/?bbox={lng - 0.035:.5f},{lat - 0.02:.5f},{lng + 0.035:.5f},{lat + 0.02:.5f}\t\t\t"
+        for lat, lng in _city_points(2000, seed=8)
+    ])
+
+
 SCENARIOS = [
+    Scenario("nearest_stations", nearest_stations_job, min_ratio=0.50),
+    Scenario("stations_geojson_viewport", geojson_viewport_job, min_ratio=0.30),
     Scenario("me", me_job, min_ratio=0.40),
 ]
 

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from convalescence import rules
 
@@ -77,7 +78,8 @@ ELIGIBILITY = [
 def test_eligibility(title, facts, session, others, eligible, words):
     verdict = rules.nomination_eligibility(facts, session, others)
     assert bool(verdict) is eligible
-    text = " ".join(str(reason) for reason in verdict.reasons)
+    with translation.override("en"):
+        text = " ".join(str(reason) for reason in verdict.reasons)
     assert words in text
     assert (text == "") is eligible
 

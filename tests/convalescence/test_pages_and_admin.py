@@ -1,0 +1,141 @@
+"""The phone pages and the back office: rendering, answering, exports, report, scoping."""
+
+from datetime import date, timedelta
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from convalescence import services
+from convalescence.models import Nomination, NominationStatus, Session
+from tests.factories import make_member, make_staff, make_tree
+from unionportal.core.models import AuditLog
+
+from .builders import at, make_base, make_program, make_rates
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    tree = make_tree()
+    city_staff = make_staff(tree["city"])
+    now = timezone.now()
+    session = services.session_create(
+        actor=city_staff, program=make_program(make_base(tree["city"])), organising_union=tree["city"],
+        starts_on=timezone.localdate() + timedelta(days=30), seats=2,
+        nomination_opens_at=now - timedelta(days=1), nomination_closes_at=now + timedelta(days=5),
+        confirmation_deadline=now + timedelta(days=10),
+    )
+    member = make_member(tree["enterprise_a"], user=None)
+    enterprise_staff = make_staff(tree["enterprise_a"])
+    nomination = services.nomination_create(actor=enterprise_staff, session=session, member=member)
+    services.nomination_approve(actor=city_staff, nomination=nomination)
+    return {**tree, "city_staff": city_staff, "enterprise_staff": enterprise_staff, "session": session,
+            "member": member, "nomination": nomination}
+
+
+def test_sessions_page_needs_login(client):
+    response = client.get(reverse("convalescence:sessions"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_member_page_shows_trip_and_confirms(client, world):
+    client.force_login(world["member"].user)
+    page = client.get(reverse("convalescence:sessions")).content.decode()
+    assert "我的疗休养" in page and "清源山疗休养基地" in page and "确认参加" in page
+    response = client.post(reverse("convalescence:nomination-confirm", args=[world["nomination"].pk]), follow=True)
+    assert response.status_code == 200
+    world["nomination"].refresh_from_db()
+    assert world["nomination"].status == NominationStatus.CONFIRMED
+    assert Session.objects.get(pk=world["session"].pk).confirmed_count == 1
+
+
+def test_someone_elses_nomination_is_not_there(client, world):
+    other = make_member(world["enterprise_a"])
+    client.force_login(other.user)
+    response = client.post(reverse("convalescence:nomination-confirm", args=[world["nomination"].pk]))
+    assert response.status_code == 404
+    assert Nomination.objects.get(pk=world["nomination"].pk).status == NominationStatus.APPROVED
+
+
+def test_session_detail_page(client, world):
+    client.force_login(world["member"].user)
+    page = client.get(reverse("convalescence:session", args=[world["session"].pk])).content.decode()
+    assert "剩余" in page and "康养" in page and "第一天：报到" in page
+
+
+def test_page_for_a_user_without_membership(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user())
+    assert "会员" in client.get(reverse("convalescence:sessions")).content.decode()
+
+
+def test_admin_roster_export_and_settlement_report(client, world):
+    make_rates()
+    admin_url = reverse("admin:convalescence_session_changelist")
+    client.force_login(world["city_staff"])
+    assert client.get(admin_url).status_code == 200
+    response = client.post(admin_url, {"action": "export_rosters", "_selected_action": [world["session"].pk]})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).active
+    assert [cell.value for cell in sheet[2]][:2] == [world["member"].name, world["member"].card_number]
+    assert AuditLog.objects.filter(action="convalescence.roster.export").exists()
+
+    # hold a session on 2024-01-01, settle it through the admin actions, read the report
+    opens = at(2023, 11, 1)
+    held = services.session_create(actor=world["city_staff"], program=world["session"].program,
+                                   organising_union=world["district_a"], starts_on=date(2024, 1, 1), seats=2,
+                                   nomination_opens_at=opens, nomination_closes_at=opens + timedelta(days=5),
+                                   confirmation_deadline=opens + timedelta(days=10))
+    member = make_member(world["enterprise_a"])
+    nomination = services.nomination_create(actor=world["enterprise_staff"], session=held, member=member,
+                                            now=opens + timedelta(days=1))
+    services.nomination_approve(actor=world["city_staff"], nomination=nomination, now=opens + timedelta(days=6))
+    services.nomination_confirm(user=member.user, nomination=nomination, now=opens + timedelta(days=7))
+    services.nomination_check_in(actor=world["city_staff"], session=held, card_number=member.card_number,
+                                 now=at(2024, 1, 1, 8))
+    for action in ("close_roster", "settle"):
+        client.post(admin_url, {"action": action, "_selected_action": [held.pk]})
+    held.refresh_from_db()
+    assert held.settlement.total == 2500  # 1 attendee × 5 days × 500
+    report = client.get(reverse("admin:convalescence_settlement_report") + "?year=2024").content.decode()
+    assert "甲区总工会" in report and "2500.00" in report
+
+    settlements_url = reverse("admin:convalescence_settlement_changelist")
+    response = client.post(settlements_url, {"action": "export_settlements", "_selected_action": [held.settlement.pk]})
+    rows = list(load_workbook(BytesIO(response.content)).active.values)
+    assert rows[1][5:9] == (1, "市总工会", 500, 2500)
+
+
+def test_admin_is_scoped(client, world):
+    other_staff = make_staff(world["enterprise_b"])
+    client.force_login(other_staff)
+    url = reverse("admin:convalescence_nomination_change", args=[world["nomination"].pk])
+    response = client.get(url, follow=True)
+    assert "不存在" in response.content.decode() or response.status_code == 404
+    report = client.get(reverse("admin:convalescence_settlement_report")).content.decode()
+    assert "甲区总工会" not in report
+
+
+def test_admin_base_page_has_the_map(client, world):
+    client.force_login(world["city_staff"])
+    base = world["session"].program.base
+    page = client.get(reverse("admin:convalescence_base_change", args=[base.pk])).content.decode()
+    assert "leaflet" in page.lower() and "清源山疗休养基地" in page
+
+
+def test_admin_nomination_goes_through_the_service(client, world):
+    client.force_login(world["enterprise_staff"])
+    member = make_member(world["enterprise_b"])  # not in their tree
+    url = reverse("admin:convalescence_nomination_add")
+    response = client.post(url, {"session": world["session"].pk, "member": member.pk})
+    assert response.status_code == 200  # the form refuses the choice
+    assert not Nomination.objects.filter(member=member).exists()
+    mine = make_member(world["enterprise_a"])
+    response = client.post(url, {"session": world["session"].pk, "member": mine.pk})
+    assert response.status_code == 302
+    assert Nomination.objects.get(member=mine).status == NominationStatus.NOMINATED

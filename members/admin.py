@@ -141,6 +141,7 @@ class OrganizationAdmin(ScopedAdmin):
     search_fields = ("name",)
     ordering = ("path",)
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
     list_per_page = 50
 
@@ -245,6 +246,7 @@ class StaffAssignmentAdmin(ScopedAdmin):
     list_filter = ("role", "can_reveal_personal_data")
     list_select_related = ("user", "organization")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -334,6 +336,7 @@ class MemberAdmin(ScopedAdmin):
     search_help_text = _("Name (from its start), card number, or a full ID or mobile number.")
     list_select_related = ("organization", "user")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
     ordering = ("-pk",)
     inlines = [TransferInline]
@@ -539,6 +542,7 @@ class PersonalDataAccessAdmin(ScopedAdmin):
     list_filter = ("field",)
     list_select_related = ("staff", "member")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
     readonly_fields = ("accessed_at", "staff", "member", "field")
 
@@ -629,6 +633,7 @@ class UserAdmin(SuperuserOnly, admin.ModelAdmin):
     search_fields = ("name",)
     search_help_text = _("Name (from its start) or a full mobile number.")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
     ordering = ("-pk",)
     fields = ("name", "masked_phone", "is_active", "is_staff", "is_superuser", "preferred_language", "date_joined",

@@ -1,0 +1,114 @@
+"""A worker joins on a phone in Chinese, a street reviewer verifies in the admin, the card appears."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from members.models import Member, StaffAssignment, User
+
+from ..factories import make_staff, make_tree
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+        # ORM calls made while Playwright runs may hold their own connection: close it, or the
+        # test database cannot be dropped afterwards.
+        connections.close_all()
+
+
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    page.failed_requests = []
+    page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
+    return page
+
+
+def fits_the_screen(page):
+    return page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_worker_joins_reviewer_verifies_member_sees_the_card(browser, live_server):
+    tree = make_tree()
+    reviewer = make_staff(tree["street_a"], role=StaffAssignment.Role.REVIEWER, name="街道审核员")
+    from .builders import new_id_number
+
+    id_number, phone, password = new_id_number(), "13655556666", "rider-pass-2026"
+
+    # 1. The worker joins on a 360 px phone, in Chinese, finding the union by its district's name.
+    worker = phone_page(browser)
+    worker.goto(live_server.url + "/join/")
+    assert worker.locator("html").get_attribute("lang") == "zh-hans"
+    assert "申请入会" in worker.inner_text("main")
+    worker.fill("#id_name", "林志明")
+    worker.fill("#id_id_number", id_number)
+    worker.fill("#id_phone", phone)
+    worker.fill("#id_password", password)
+    worker.fill("#id_union_query", "甲区")
+    worker.wait_for_selector("#union-results li label:has-text('甲企业工会')")
+    assert "乙企业工会" not in worker.inner_text("#union-results")
+    worker.check("#union-results input[type=radio]")
+    worker.select_option("#id_worker_category", "delivery_rider")
+    worker.check("#id_is_frontline")
+    worker.locator(".consent").scroll_into_view_if_needed()
+    assert "敏感个人信息" in worker.inner_text(".consent")
+    worker.screenshot(path=str(ARTIFACTS / "members-join-360.png"), full_page=True)
+    assert fits_the_screen(worker)
+    # forgetting the consent gives a clear Chinese message, and nothing is saved
+    worker.click("button[value=join]")
+    assert "入会须同意处理您的敏感个人信息" in worker.inner_text("main")
+    assert not Member.objects.exists()
+    worker.fill("#id_password", password)
+    worker.check("#id_consent")
+    worker.click("button[value=join]")
+    worker.wait_for_url("**/card/")
+    assert "待审核" in worker.inner_text("main")
+    worker.screenshot(path=str(ARTIFACTS / "members-card-pending-360.png"), full_page=True)
+    member = Member.objects.get()
+    assert member.status == "pending" and member.organization == tree["enterprise_a"]
+
+    # 2. The street reviewer verifies the application in the admin's verification queue.
+    staff = phone_page(browser)
+    staff.goto(live_server.url + "/admin/login/")
+    staff.fill("#id_username", reviewer.phone)
+    staff.fill("#id_password", "a-good-password-1")
+    staff.click("input[type=submit]")
+    staff.goto(live_server.url + "/admin/members/pendingmember/")
+    body = staff.inner_text("body")
+    assert "林志明" in body and member.masked_id_number in body and id_number not in body
+    staff.screenshot(path=str(ARTIFACTS / "members-admin-queue.png"), full_page=True)
+    staff.check(f"input[name=_selected_action][value='{member.pk}']")
+    staff.select_option("select[name=action]", "verify_selected")
+    staff.click("button[name=index]")
+    assert "已审核通过 1 份申请" in staff.inner_text("body")
+    member.refresh_from_db()
+    assert member.status == "active" and member.verified_by == reviewer
+
+    # 3. The member opens the card again: active, with the QR code.
+    worker.reload()
+    assert "正式会员" in worker.inner_text(".member-card") or "正常" in worker.inner_text(".member-card")
+    assert worker.locator("#card-qr-image svg").count() == 1
+    assert member.card_number in worker.inner_text(".member-card")
+    worker.screenshot(path=str(ARTIFACTS / "members-card-active-360.png"), full_page=True)
+    assert fits_the_screen(worker)
+    assert worker.failed_requests == [] and staff.failed_requests == []
+    assert User.objects.get_by_phone(phone).pk == member.user_id

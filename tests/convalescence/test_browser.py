@@ -1,0 +1,63 @@
+"""A worker confirms a nomination on a phone-sized page (headless Chromium, 360 px, Chinese)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from convalescence import services
+from convalescence.models import Nomination, NominationStatus
+from tests.core.test_browser import ARTIFACTS, page  # noqa: F401  (the shared browser fixture)
+from tests.factories import make_member, make_staff, make_tree, make_user
+
+from .builders import make_base, make_program
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_member_confirms_a_nomination_on_the_phone(page, live_server):  # noqa: F811
+    tree = make_tree()
+    city_staff = make_staff(tree["city"])
+    now = timezone.now()
+    base = make_base(tree["city"], name="泉州海丝文化疗休养基地")
+    session = services.session_create(
+        actor=city_staff, program=make_program(base, name="海丝文化五日游"), organising_union=tree["city"],
+        starts_on=timezone.localdate() + timedelta(days=20), seats=30,
+        nomination_opens_at=now - timedelta(days=1), nomination_closes_at=now + timedelta(days=3),
+        confirmation_deadline=now + timedelta(days=7),
+    )
+    user = make_user(phone="13712345678", password="a-good-password-1", name="陈建华")
+    member = make_member(tree["enterprise_a"], user=user, is_frontline=True)
+    nomination = services.nomination_create(actor=make_staff(tree["enterprise_a"]), session=session, member=member)
+    services.nomination_approve(actor=city_staff, nomination=nomination)
+
+    page.goto(live_server.url + "/convalescence/")
+    page.fill("#id_username", "13712345678")
+    page.fill("#id_password", "a-good-password-1")
+    page.click("button.primary")
+    page.wait_for_url("**/convalescence/")
+    body = page.inner_text("main")
+    assert "我的疗休养" in body and "泉州海丝文化疗休养基地" in body and "已审批，待确认" in body
+    assert "剩余" in body
+    page.screenshot(path=str(ARTIFACTS / "convalescence-trips-360.png"), full_page=True)
+    # nothing is wider than the phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    button = page.locator(f"#trip-{nomination.pk} button.primary")
+    assert button.inner_text() == "确认参加"
+    assert button.bounding_box()["height"] >= 44  # a thumb-sized tap target
+    button.click()
+    page.wait_for_load_state()
+    assert "已确认，期待与您相见！" in page.inner_text("body")
+    assert "已确认" in page.inner_text(f"#trip-{nomination.pk}")
+    page.screenshot(path=str(ARTIFACTS / "convalescence-confirmed-360.png"), full_page=True)
+
+    page.click(f"#trip-{nomination.pk} a.title")
+    page.wait_for_load_state()
+    assert "行程安排" in page.inner_text("main")
+    page.screenshot(path=str(ARTIFACTS / "convalescence-session-360.png"), full_page=True)
+    assert page.failed_requests == []
+
+    nomination.refresh_from_db()
+    assert nomination.status == NominationStatus.CONFIRMED
+    assert Nomination.objects.get(pk=nomination.pk).session.confirmed_count == 1

@@ -33,3 +33,14 @@ def make_merchant(organization, actor=None, **fields):
     values = dict(name="万达影城", accepted_kinds=["movie"], is_vending_machine=False)
     values.update(fields)
     return services.merchant_create(actor=actor, organization=organization, **values)
+
+
+def make_open_campaign(organization, actor=None, **fields):
+    """A campaign whose claiming window is open right now (for API and page tests)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    values = dict(claim_starts_at=now - timedelta(hours=1), claim_ends_at=now + timedelta(days=7),
+                  use_ends_at=now + timedelta(days=60))
+    values.update(fields)
+    return make_campaign(organization, actor=actor, **values)

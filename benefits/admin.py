@@ -1,0 +1,3 @@
+"""Back office of the benefits app: each part registers its models in its own module."""
+
+from . import coupon_admin  # noqa: F401  (welfare coupons)

@@ -1,0 +1,155 @@
+"""Mobile pages, the back office and the demo data."""
+
+from decimal import Decimal
+from io import BytesIO, StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from benefits.models import Campaign, Coupon, CouponBatch, Merchant
+from members.models import Member, StaffAssignment
+from tests.factories import make_member, make_staff, make_tree, make_user
+from unionportal.core.models import AuditLog
+
+from .builders import make_batch, make_merchant, make_open_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree():
+    return make_tree()
+
+
+@pytest.fixture
+def campaign(tree):
+    campaign = make_open_campaign(tree["district_a"])
+    make_batch(campaign, kind="movie", quantity=10)
+    make_batch(campaign, kind="convalescence", face_value=Decimal("500.00"), quantity=2, mode="lottery")
+    return campaign
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+def test_coupon_page_claims_and_shows_the_wallet(client, tree, campaign):
+    member = make_member(tree["enterprise_a"])
+    client.force_login(member.user)
+    page = client.get(reverse("benefits:coupons"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "月满中秋，好券相伴" in body and "剩余 10 / 10 张" in body and "领取" in body
+    movie = campaign.batches.get(kind="movie")
+    claimed = client.post(reverse("benefits:coupon-claim", args=[movie.pk]), follow=True)
+    coupon = Coupon.objects.get(member=member)
+    wallet = claimed.content.decode()
+    assert "<svg" in wallet and coupon.code[:4] in wallet and "未使用" in wallet
+    again = client.get(reverse("benefits:coupons")).content.decode()
+    assert "剩余 9 / 10 张" in again and "已领取" in again
+
+
+def test_page_claim_errors_become_messages(client, tree, campaign):
+    member = make_member(tree["enterprise_a"], status=Member.Status.PENDING)
+    client.force_login(member.user)
+    movie = campaign.batches.get(kind="movie")
+    page = client.get(reverse("benefits:coupons")).content.decode()
+    assert "会员身份尚未审核" in page and "不符合条件" in page
+    response = client.post(reverse("benefits:coupon-claim", args=[movie.pk]), follow=True)
+    assert response.status_code == 200 and "会员身份尚未审核" in response.content.decode()
+    assert not Coupon.objects.exists()
+
+
+def test_pages_need_login_and_membership(client, tree, campaign):
+    assert client.get(reverse("benefits:coupons")).status_code == 302
+    client.force_login(make_user())
+    response = client.get(reverse("benefits:coupons"))
+    assert response.status_code == 302
+    # Another district's batch is not there for this member.
+    outsider = make_member(tree["enterprise_b"])
+    client.force_login(outsider.user)
+    movie = campaign.batches.get(kind="movie")
+    assert client.post(reverse("benefits:coupon-claim", args=[movie.pk])).status_code == 404
+    assert "月满中秋" not in client.get(reverse("benefits:coupons")).content.decode()
+
+
+# --- back office --------------------------------------------------------------------------------
+
+def test_admin_lists_are_scoped(client, tree, campaign):
+    other = make_open_campaign(tree["district_b"], title="乙区活动")
+    client.force_login(make_staff(tree["district_a"]))
+    listing = client.get(reverse("admin:benefits_campaign_changelist")).content.decode()
+    assert "月满中秋" in listing and "乙区活动" not in listing
+    assert client.get(reverse("admin:benefits_campaign_change", args=[other.pk])).status_code == 302  # "does not exist"
+    page = client.get(reverse("admin:benefits_campaign_change", args=[campaign.pk]))
+    assert page.status_code == 200
+    for url in ("admin:benefits_couponbatch_changelist", "admin:benefits_coupon_changelist",
+                "admin:benefits_merchant_changelist", "admin:benefits_redemption_changelist",
+                "admin:benefits_lotterydraw_changelist", "admin:benefits_couponbatch_add",
+                "admin:benefits_campaign_add", "admin:benefits_merchant_add"):
+        assert client.get(reverse(url)).status_code == 200, url
+
+
+def test_admin_batch_add_respects_the_budget(client, tree, campaign):
+    client.force_login(make_staff(tree["district_a"]))
+    data = {"campaign": campaign.pk, "kind": "meal", "title": "", "face_value": "500.00", "quantity": "1000",
+            "per_member_limit": "1", "mode": "first_come"}
+    response = client.post(reverse("admin:benefits_couponbatch_add"), data)
+    assert response.status_code == 200 and "预算" in response.content.decode()
+    assert campaign.batches.count() == 2
+    data["quantity"] = "10"
+    response = client.post(reverse("admin:benefits_couponbatch_add"), data)
+    assert response.status_code == 302
+    assert campaign.batches.count() == 3
+    assert AuditLog.objects.filter(action="coupon_batch_created").count() == 3
+
+
+def test_admin_void_action_and_export(client, tree, campaign):
+    from benefits import coupon_services as services
+
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    client.force_login(make_staff(tree["district_a"]))
+    changelist = reverse("admin:benefits_coupon_changelist")
+    client.post(changelist, {"action": "void_coupons", "_selected_action": [coupon.pk], "reason": ""})
+    coupon.refresh_from_db()
+    assert coupon.status == "issued"
+    client.post(changelist, {"action": "void_coupons", "_selected_action": [coupon.pk], "reason": "工会核查：非本人领取"})
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.void_reason) == ("void", "工会核查：非本人领取")
+    export = client.post(reverse("admin:benefits_couponbatch_changelist"),
+                         {"action": "export_stats", "_selected_action": [movie.pk]})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(export.content)).active
+    rows = list(sheet.values)
+    assert rows[1][0] == campaign.title and rows[1][3] == 10 and rows[1][4] == 1  # quantity, claimed
+
+
+def test_viewer_cannot_void(client, tree, campaign):
+    from benefits import coupon_services as services
+
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    client.force_login(make_staff(tree["district_a"], role=StaffAssignment.Role.VIEWER))
+    client.post(reverse("admin:benefits_coupon_changelist"),
+                {"action": "void_coupons", "_selected_action": [coupon.pk], "reason": "x"})
+    coupon.refresh_from_db()
+    assert coupon.status == "issued"
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+def test_demo_has_both_campaigns_and_is_idempotent(demo):
+    mid_autumn = Campaign.objects.get(title="月满中秋，好券相伴")
+    quantities = dict(mid_autumn.batches.values_list("kind", "quantity"))
+    assert quantities == {"movie": 5000, "swimming": 2000, "convalescence": 300, "meal": 1000, "health_check": 120}
+    total = sum(b.face_value * b.quantity for b in mid_autumn.batches.all())
+    assert total > Decimal("350000") and total <= mid_autumn.budget
+    summer = Campaign.objects.get(title="智送清凉")
+    assert summer.frontline_only and summer.batches.get().issues_pickup_codes
+    assert Merchant.objects.filter(is_vending_machine=True).exists()
+    assert Coupon.objects.count() == 1
+    counts = (Campaign.objects.count(), CouponBatch.objects.count(), Merchant.objects.count(), Coupon.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (Campaign.objects.count(), CouponBatch.objects.count(), Merchant.objects.count(),
+            Coupon.objects.count()) == counts

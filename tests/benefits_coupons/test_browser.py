@@ -1,0 +1,82 @@
+"""A worker on a 360 px phone claims a coupon and finds it in "my coupons" (screenshots)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from benefits.models import Coupon
+from benefits import coupon_rules as rules
+from tests.factories import make_member, make_tree, make_user
+
+from .builders import make_batch, make_merchant, make_open_campaign
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def phone(live_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        page = context.new_page()
+        page.failed_requests = []
+        page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+        page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_worker_claims_a_coupon_on_a_phone(phone, live_server):
+    tree = make_tree()
+    campaign = make_open_campaign(tree["city"], per_member_limit=2)
+    make_batch(campaign, kind="movie", title="观影券", face_value=Decimal("40.00"), quantity=40)
+    machine = make_merchant(tree["city"], name="清凉饮料机", accepted_kinds=["cooling_drink"], is_vending_machine=True)
+    make_batch(campaign, kind="cooling_drink", title="清凉饮品", face_value=Decimal("5.00"), quantity=100,
+               merchants=[machine])
+    make_batch(campaign, kind="convalescence", title="疗休养", face_value=Decimal("500.00"), quantity=3, mode="lottery")
+    user = make_user(phone="13812345678", name="林志明")
+    member = make_member(tree["enterprise_a"], user=user)
+
+    phone.goto(live_server.url + "/coupons/")
+    phone.fill("#id_username", "13812345678")
+    phone.fill("#id_password", "a-good-password-1")
+    phone.click("button.primary")
+    phone.wait_for_url("**/coupons/")
+    body = phone.inner_text("main")
+    assert "月满中秋，好券相伴" in body and "剩余 40 / 40 张" in body and "报名抽签" in body
+    phone.screenshot(path=str(ARTIFACTS / "coupons-open-360.png"), full_page=True)
+
+    phone.click("li.batch:has-text('观影券') button:has-text('领取')")
+    phone.wait_for_url("**/coupons/mine/**")
+    coupon = Coupon.objects.get(member=member)
+    wallet = phone.inner_text("main")
+    assert "领取成功" in phone.inner_text("body") and rules.format_code(coupon.code) in wallet and "未使用" in wallet
+    assert phone.locator(f"#coupon-{coupon.pk} .qr svg").is_visible()
+    # Nothing sticks out sideways on a 360 px screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.screenshot(path=str(ARTIFACTS / "coupons-mine-360.png"), full_page=True)
+
+    phone.click("a:has-text('领更多福利券')")
+    phone.click("li.batch:has-text('清凉饮品') button:has-text('领取')")
+    phone.wait_for_url("**/coupons/mine/**")
+    drink = Coupon.objects.get(member=member, batch__kind="cooling_drink")
+    assert drink.pickup_code in phone.inner_text("main")
+    phone.screenshot(path=str(ARTIFACTS / "coupons-pickup-360.png"), full_page=True)
+
+    phone.goto(live_server.url + "/coupons/")
+    assert "剩余 39 / 40 张" in phone.inner_text("main") and "已领取" in phone.inner_text("main")
+    assert "已达活动限领数" in phone.inner_text("main")  # two coupons: the campaign's limit
+    phone.screenshot(path=str(ARTIFACTS / "coupons-after-360.png"), full_page=True)
+    assert phone.failed_requests == []

@@ -129,6 +129,10 @@ class AidClaimInSerializer(serializers.Serializer):
     self_paid = serializers.DecimalField(**MONEY, min_value=0)
     invoice_numbers = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1,
                                             max_length=services.MAX_INVOICES)
+    payee_bank = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                       help_text="Bank that receives the aid.")
+    payee_account = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                          help_text="Account number (stored encrypted, shown masked).")
     documents = serializers.ListField(child=serializers.FileField(), required=False, max_length=10,
                                       help_text="Scanned documents (multipart only): JPEG, PNG or PDF.")
 
@@ -167,6 +171,7 @@ class BreakdownStepSerializer(serializers.Serializer):
 
 class AidClaimSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    payee_account = serializers.CharField(source="masked_payee_account", read_only=True)
     invoice_numbers = serializers.SerializerMethodField()
     documents = AidClaimDocumentSerializer(many=True, read_only=True)
     events = AidClaimEventSerializer(many=True, read_only=True)
@@ -177,7 +182,8 @@ class AidClaimSerializer(serializers.ModelSerializer):
         model = AidClaim
         fields = [
             "id", "plan", "kind", "hospital", "admitted_on", "discharged_on", "total_cost", "insurance_paid",
-            "self_paid", "invoice_numbers", "status", "status_label", "reason", "payout", "breakdown",
+            "self_paid", "invoice_numbers", "payee_bank", "payee_account", "status", "status_label", "reason",
+            "payout", "breakdown",
             "breakdown_text", "submitted_at", "decided_at", "documents", "events",
         ]
 

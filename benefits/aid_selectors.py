@@ -63,10 +63,13 @@ def aid_breakdown_lines(breakdown) -> list[str]:
                 "amount": _amount(step["amount"]), "self_paid": _amount(step["base"]),
                 "deductible": _amount(step["upper"]), "before": _amount(step["lower"])})
         elif code == "segment":
-            upper = _amount(step["upper"]) if "upper" in step else _("and above")
-            lines.append(_("%(base)s in the band %(lower)s – %(upper)s × %(rate)s = %(amount)s") % {
-                "base": _amount(step["base"]), "lower": _amount(step["lower"]), "upper": upper,
-                "rate": _percent(step["rate"]), "amount": _amount(step["amount"])})
+            values = {"base": _amount(step["base"]), "lower": _amount(step["lower"]), "rate": _percent(step["rate"]),
+                      "amount": _amount(step["amount"])}
+            if "upper" in step:
+                values["upper"] = _amount(step["upper"])
+                lines.append(_("%(base)s in the band %(lower)s – %(upper)s × %(rate)s = %(amount)s") % values)
+            else:
+                lines.append(_("%(base)s in the band above %(lower)s × %(rate)s = %(amount)s") % values)
         elif code == "allowance":
             lines.append(_("The stay did not pass the deductible: hospitalisation allowance %(days)s days × "
                            "%(per_day)s, at most %(max)s = %(amount)s") % {

@@ -209,7 +209,7 @@ def aid_enrolment_covering(member: Member, day: date) -> AidEnrolment | None:
 @transaction.atomic
 def aid_claim_submit(*, member: Member, kind: str, hospital: str, admitted_on: date, discharged_on: date,
                      total_cost: Decimal, insurance_paid: Decimal, self_paid: Decimal, invoice_numbers,
-                     today: date, documents=()) -> AidClaim:
+                     today: date, documents=(), payee_bank: str = "", payee_account: str = "") -> AidClaim:
     """File a claim under the plan the member is enrolled in for the admission date.
 
     `documents` are (bytes, file name) pairs, checked and stored with the claim, all or nothing.
@@ -219,6 +219,9 @@ def aid_claim_submit(*, member: Member, kind: str, hospital: str, admitted_on: d
     aid_claim_check_facts(admitted_on=admitted_on, discharged_on=discharged_on, total_cost=total_cost,
                           insurance_paid=insurance_paid, self_paid=self_paid, today=today)
     numbers = _clean_invoice_numbers(invoice_numbers)
+    payee_account = "".join((payee_account or "").split())
+    if payee_account and not (payee_account.isdigit() and 8 <= len(payee_account) <= 30):
+        raise DomainError("invalid_account", _("A bank account number has 8 to 30 digits."), field="payee_account")
     enrolment = aid_enrolment_covering(member, admitted_on)
     if enrolment is None:
         raise DomainError("not_enrolled", _("You are not enrolled in a plan covering the admission date."),
@@ -243,6 +246,7 @@ def aid_claim_submit(*, member: Member, kind: str, hospital: str, admitted_on: d
     claim = AidClaim.objects.create(
         member=member, plan=plan, kind=kind, hospital=hospital.strip(), admitted_on=admitted_on,
         discharged_on=discharged_on, total_cost=total_cost, insurance_paid=insurance_paid, self_paid=self_paid,
+        payee_bank=(payee_bank or "").strip()[:64], payee_account=payee_account,
     )
     try:
         with transaction.atomic():

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organization
+from unionportal.core.pii import EncryptedTextField
 
 from .. import aid_rules
 
@@ -236,6 +237,9 @@ class AidClaim(models.Model):
     total_cost = models.DecimalField(_("total cost"), **MONEY)
     insurance_paid = models.DecimalField(_("paid by basic medical insurance"), **MONEY)
     self_paid = models.DecimalField(_("self-paid amount"), **MONEY)
+    # Where the aid is transferred; the account number is personal data, stored encrypted.
+    payee_bank = models.CharField(_("bank"), max_length=64, blank=True)
+    payee_account = EncryptedTextField(_("bank account number"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     payout = models.DecimalField(_("payout"), **MONEY, null=True, blank=True)
     breakdown = models.JSONField(_("breakdown"), null=True, blank=True, editable=False)
@@ -284,6 +288,11 @@ class AidClaim(models.Model):
 
     def __str__(self):
         return _("Claim %(id)s · %(hospital)s") % {"id": self.pk, "hospital": self.hospital}
+
+    @property
+    def masked_payee_account(self) -> str:
+        account = self.payee_account or ""
+        return "*" * max(len(account) - 4, 0) + account[-4:] if account else ""
 
 
 class AidClaimInvoice(models.Model):

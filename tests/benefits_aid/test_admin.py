@@ -1,0 +1,140 @@
+"""The back office: the claims queue and its actions, plans, bulk enrolment, payment export."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from openpyxl import Workbook, load_workbook
+
+from benefits import aid_services
+from benefits.models import AidClaim, AidEnrolment, AidPayment, AidPlan
+from members.models import StaffAssignment
+
+from ..factories import make_member, make_staff
+from .builders import add_document, file_claim
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approved_claim(enrolled, reviewer):
+    claim = file_claim(enrolled, total_cost=D("300000"), insurance_paid=D("50000"), self_paid=D("250000"),
+                       payee_bank="中国工商银行泉州分行", payee_account="6222020200112233445")
+    add_document(claim)
+    aid_services.aid_claim_approve(claim_id=claim.pk, actor=reviewer)
+    return claim
+
+
+def test_queue_lists_claims_in_scope_only(client, enrolled, tree, reviewer):
+    mine = file_claim(enrolled, hospital="甲医院")
+    other = make_member(tree["enterprise_b"])
+    aid_services.aid_enrolment_create(member=other, plan=mine.plan, payment_reference="x", actor=other.user)
+    theirs = file_claim(other, hospital="乙医院")
+    client.force_login(reviewer)
+    page = client.get("/admin/benefits/aidclaim/")
+    assert page.status_code == 200
+    assert "甲医院" in page.content.decode() and "乙医院" not in page.content.decode()
+    assert client.get(f"/admin/benefits/aidclaim/{theirs.pk}/change/").status_code == 302  # "does not exist"
+
+
+def test_change_page_shows_the_breakdown_readably_and_money_read_only(client, approved_claim, reviewer):
+    client.force_login(reviewer)
+    page = client.get(f"/admin/benefits/aidclaim/{approved_claim.pk}/change/").content.decode()
+    assert "补助金额：155,550.00 元" in page
+    assert "起付线" in page and "95%" in page
+    assert 'name="payout"' not in page and 'name="status"' not in page
+    assert "6222020200112233445" not in page and "*3445" in page
+
+
+def test_actions_approve_and_reject_with_reason(client, enrolled, reviewer):
+    first, second = file_claim(enrolled), file_claim(enrolled)
+    add_document(first)
+    client.force_login(reviewer)
+    response = client.post("/admin/benefits/aidclaim/", {"action": "approve_selected",
+                                                         ACTION_CHECKBOX_NAME: [first.pk, second.pk]}, follow=True)
+    assert response.status_code == 200
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == "approved" and first.payout == D("300.00")
+    assert second.status == "submitted"  # no document: left alone with a message
+    assert "至少要有一份材料" in response.content.decode()
+    form = client.post("/admin/benefits/aidclaim/", {"action": "reject_selected", ACTION_CHECKBOX_NAME: [second.pk]})
+    assert form.status_code == 200 and "reason" in form.content.decode()
+    client.post("/admin/benefits/aidclaim/", {"action": "reject_selected", ACTION_CHECKBOX_NAME: [second.pk],
+                                              "apply": "1", "reason": "非住院费用"})
+    second.refresh_from_db()
+    assert second.status == "rejected" and second.reason == "非住院费用"
+
+
+def test_viewer_has_no_review_actions(client, enrolled, tree):
+    claim = file_claim(enrolled)
+    add_document(claim)
+    viewer = make_staff(tree["district_a"], role=StaffAssignment.Role.VIEWER)
+    client.force_login(viewer)
+    page = client.get("/admin/benefits/aidclaim/").content.decode()
+    assert "approve_selected" not in page
+    client.post("/admin/benefits/aidclaim/", {"action": "approve_selected", ACTION_CHECKBOX_NAME: [claim.pk]})
+    claim.refresh_from_db()
+    assert claim.status == "submitted"
+
+
+def test_plan_terms_editable_only_by_superusers(client, plan, tree):
+    city_admin = make_staff(tree["city"])
+    district = make_staff(tree["district_a"])
+    for user in (city_admin, district):
+        client.force_login(user)
+        page = client.get(f"/admin/benefits/aidplan/{plan.pk}/change/")
+        assert page.status_code == 200 and 'name="segments"' not in page.content.decode()
+        client.post(f"/admin/benefits/aidplan/{plan.pk}/change/", {"yearly_cap": "1.00"})
+    plan.refresh_from_db()
+    assert plan.yearly_cap == D("1000000.00")
+    superuser = make_staff(tree["city"], is_superuser=True)
+    client.force_login(superuser)
+    page = client.get(f"/admin/benefits/aidplan/{plan.pk}/change/").content.decode()
+    assert 'name="segments"' in page
+
+
+def test_bulk_enrolment_from_the_member_list_and_from_xlsx(client, plan, tree):
+    staff = make_staff(tree["enterprise_a"])
+    members = [make_member(tree["enterprise_a"]) for _ in range(3)]
+    outsider = make_member(tree["enterprise_b"])
+    client.force_login(staff)
+    book = Workbook()
+    book.active.append(["姓名", "会员卡号"])
+    book.active.append(["甲", members[0].card_number])
+    book.active.append(["乙", outsider.card_number])  # not in this union: reported, not enrolled
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "roster.xlsx"
+    response = client.post("/admin/benefits/aidenrolment/bulk/", {
+        "plan": plan.pk, "organization": tree["enterprise_a"].pk, "payment_reference": "企业统缴-1",
+        "roster": buffer}, follow=True)
+    assert response.status_code == 200
+    assert list(AidEnrolment.objects.values_list("member_id", flat=True)) == [members[0].pk]
+    assert "第 3 行" in response.content.decode()
+    client.post("/admin/benefits/aidenrolment/bulk/", {
+        "plan": plan.pk, "organization": tree["enterprise_a"].pk, "payment_reference": "企业统缴-2"})
+    assert AidEnrolment.objects.filter(plan=plan).count() == 3
+    assert not AidEnrolment.objects.filter(member=outsider).exists()
+
+
+def test_payment_batch_export_and_paid(client, approved_claim, tree):
+    city_admin = make_staff(tree["city"])
+    client.force_login(city_admin)
+    client.post("/admin/benefits/aidclaim/", {"action": "pay_selected", ACTION_CHECKBOX_NAME: [approved_claim.pk]})
+    payment = AidPayment.objects.get()
+    assert payment.total == D("155550.00")
+    export = client.get(f"/admin/benefits/aidpayment/{payment.pk}/export/")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    row = [cell.value for cell in sheet[2]]
+    assert row[1] == approved_claim.pk and row[5] == "6222020200112233445" and row[6] == 155550
+    client.post("/admin/benefits/aidpayment/", {"action": "mark_paid", ACTION_CHECKBOX_NAME: [payment.pk],
+                                                "apply": "1", "bank_reference": "ICBC-0701"})
+    approved_claim.refresh_from_db()
+    assert approved_claim.status == "paid"
+    outsider = make_staff(tree["district_b"])
+    client.force_login(outsider)
+    assert client.get(f"/admin/benefits/aidpayment/{payment.pk}/export/").status_code == 404

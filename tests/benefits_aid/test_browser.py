@@ -1,0 +1,60 @@
+"""A member files a claim with a photo on a phone-sized page and sees its status."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from benefits import aid_services
+from benefits.models import AidClaim
+
+from ..core.test_browser import ARTIFACTS, page  # noqa: F401  (the fixture)
+from ..factories import make_member, make_staff, make_tree
+from .builders import plan_fields, png_bytes
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_member_files_a_claim_on_the_phone(page, live_server):  # noqa: F811
+    tree = make_tree()
+    year = timezone.localdate().year
+    plan = aid_services.aid_plan_create(actor=None, organization=tree["city"], **plan_fields(
+        year=year, coverage_starts_on=date(year, 1, 1), coverage_ends_on=date(year, 12, 31)))
+    member = make_member(tree["enterprise_a"])
+    member.user.set_password("a-good-password-1")
+    member.user.save()
+    aid_services.aid_enrolment_create(member=member, plan=plan, payment_reference="WX1", actor=member.user)
+
+    page.goto(live_server.url + "/accounts/login/?next=/aid/")
+    page.fill("#id_username", member.user.phone)
+    page.fill("#id_password", "a-good-password-1")
+    page.click("button.primary")
+    page.wait_for_url("**/aid/")
+    assert "医疗互助" in page.inner_text("h1")
+    assert "您已参保" in page.inner_text("main")
+    page.screenshot(path=str(ARTIFACTS / "aid-plan-360.png"), full_page=True)
+
+    page.click("text=申请补助")
+    today = timezone.localdate()
+    page.fill("#id_hospital", "泉州市第一医院")
+    page.fill("#id_admitted_on", str(today - timedelta(days=5)))
+    page.fill("#id_discharged_on", str(today - timedelta(days=1)))
+    page.fill("#id_total_cost", "300000")
+    page.fill("#id_insurance_paid", "50000")
+    page.fill("#id_self_paid", "250000")
+    page.fill("#id_invoice_numbers", "FP20260001")
+    page.set_input_files("#documents", files=[{"name": "发票.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    page.screenshot(path=str(ARTIFACTS / "aid-claim-form-360.png"), full_page=True)
+    page.click("text=提交申请")
+    page.wait_for_url("**/aid/claims/*/")
+    assert "已提交" in page.inner_text("main") and "发票.png" in page.inner_text("main")
+
+    claim = AidClaim.objects.get()
+    reviewer = make_staff(tree["district_a"])
+    aid_services.aid_claim_approve(claim_id=claim.pk, actor=reviewer)
+    page.reload()
+    text = page.inner_text("main")
+    assert "已核准" in text and "155,550.00" in text
+    page.screenshot(path=str(ARTIFACTS / "aid-claim-approved-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.failed_requests == []

@@ -30,18 +30,21 @@ class Amenity(models.TextChoices):
     COUNSELLING = "counselling", _("Counselling")
 
 
+class StationKind(models.TextChoices):
+    OUTDOOR_WORKER_STATION = "outdoor_worker_station", _("Outdoor workers' station")
+    HEALTH_STATION = "health_station", _("Health station")
+    HEALTH_SERVICE_POINT = "health_service_point", _("Health service point")
+    MOBILE_STATION = "mobile_station", _("Mobile station")
+    MOTHERS_ROOM = "mothers_room", _("Mothers' room")
+    DRIVERS_HOME = "drivers_home", _("Drivers' home")
+    RIDERS_HOME = "riders_home", _("Riders' home")
+    WORKERS_HOME = "workers_home", _("Workers' home")
+
+
 class Station(models.Model):
     """A place where workers rest or get services: a rest stop, health point, mobile van, …"""
 
-    class Kind(models.TextChoices):
-        OUTDOOR_WORKER_STATION = "outdoor_worker_station", _("Outdoor workers' station")
-        HEALTH_STATION = "health_station", _("Health station")
-        HEALTH_SERVICE_POINT = "health_service_point", _("Health service point")
-        MOBILE_STATION = "mobile_station", _("Mobile station")
-        MOTHERS_ROOM = "mothers_room", _("Mothers' room")
-        DRIVERS_HOME = "drivers_home", _("Drivers' home")
-        RIDERS_HOME = "riders_home", _("Riders' home")
-        WORKERS_HOME = "workers_home", _("Workers' home")
+    Kind = StationKind
 
     name = models.CharField(_("name"), max_length=128)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -89,6 +92,9 @@ class Station(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(rating_total__lte=F("rating_count") * 5), name="station_rating_total_bound"),
+            # Codes are a promise to partner apps: the database refuses any other.
+            models.CheckConstraint(condition=Q(kind__in=StationKind.values), name="station_kind_known"),
+            models.CheckConstraint(condition=Q(amenities__contained_by=Amenity.values), name="station_amenities_known"),
         ]
 
     def __str__(self):
@@ -183,9 +189,24 @@ class MobileStop(models.Model):
         return f"{self.date} {self.starts_at:%H:%M}–{self.ends_at:%H:%M} {self.site_name}"
 
 
+def validate_photo(upload):
+    """JPEG or PNG by content (not by name), at most 5 MB."""
+    import filetype
+
+    from django.core.exceptions import ValidationError
+
+    if upload.size > 5 * 1024 * 1024:
+        raise ValidationError(_("The photo is larger than 5 MB."))
+    head = upload.read(261)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ("image/jpeg", "image/png"):
+        raise ValidationError(_("Upload a JPEG or PNG photo."))
+
+
 class StationPhoto(models.Model):
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="photos", verbose_name=_("station"))
-    image = models.FileField(_("photo"), upload_to="stations/photos/%Y/%m/")
+    image = models.FileField(_("photo"), upload_to="stations/photos/%Y/%m/", validators=[validate_photo])
     caption = models.CharField(_("caption"), max_length=128, blank=True)
 
     class Meta:

@@ -224,3 +224,28 @@ def station_poster(request, pk):
     svg = buffer.getvalue().decode()
     svg = svg[svg.index("<svg"):]  # drop the XML declaration to inline it
     return render(request, "stations/poster.html", {"station": station, "qr_svg": svg, "url": url})
+
+
+@login_required
+def my_health_readings(request):
+    """The member's own kiosk readings on the phone; the look is access-logged."""
+    member = _member(request)
+    if member is None:
+        raise Http404
+    readings = list(
+        member.health_readings.select_related("station__organization").order_by("-measured_at")[:50]
+    )
+    services.health_readings_viewed(viewer=request.user, readings=readings, context="member_own_page")
+    rows = []
+    for reading in readings:
+        data = services.health_reading_data(reading)
+        rows.append({
+            "reading": reading, "advice": data["advice"], "level": data["level"],
+            "values": [
+                {"label": rules.REFERENCE_RANGES[name].label, "value": value, "unit": rules.REFERENCE_RANGES[name].unit,
+                 "flag": data["flags"][name]}
+                for name, value in data["values"].items()
+            ],
+        })
+    return render(request, "stations/my_health.html", {"rows": rows})
+

@@ -228,6 +228,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # Every periodic job in one place.
 CELERY_BEAT_SCHEDULE = {
+    "stations-session-reminders": {
+        "task": "stations.tasks.session_reminders_send",
+        "schedule": timedelta(minutes=15),
+    },
     "notifications-redeliver-stuck": {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),

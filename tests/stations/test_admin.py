@@ -153,3 +153,22 @@ def test_station_staff_decline_an_order_with_a_reason_in_the_admin(client, tree)
     client.post("/admin/stations/serviceorder/", {"action": "confirm_orders", "_selected_action": [order.pk]})
     order.refresh_from_db()
     assert order.status == "declined"
+
+
+def test_a_grassroots_union_orders_a_service_from_the_menu(client, tree):
+    station = make_station(tree["street_b"])
+    offering = ServiceOffering.objects.create(station=station, kind="first_aid_training", title="应急救护培训")
+    staff = make_staff(tree["enterprise_a"])
+    client.force_login(staff)
+    date = (timezone.localdate() + timedelta(days=14)).isoformat()
+    response = client.post("/admin/stations/serviceorder/add/", {
+        "offering": offering.pk, "organization": tree["enterprise_a"].pk, "date": date, "head_count": 35, "note": "",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = ServiceOrder.objects.get()
+    assert order.ordered_by == staff and order.status == "requested"
+    # another union's staff cannot order in someone else's name
+    response = client.post("/admin/stations/serviceorder/add/", {
+        "offering": offering.pk, "organization": tree["enterprise_b"].pk, "date": date, "head_count": 5,
+    })
+    assert response.status_code == 200 and ServiceOrder.objects.count() == 1

@@ -211,3 +211,53 @@ def test_check_in_counts_a_visit_with_the_members_category(api_client, tree):
     assert response.status_code == 201
     visit = Visit.objects.get()
     assert visit.member == member and visit.visitor_category == "delivery_rider" and visit.visited_on == today()
+
+
+# --- The permission table: role × endpoint → status, and nothing changed on deny -----------------
+def test_station_permission_table(api_client, tree):
+    station = make_station(tree["street_a"], kind=Station.Kind.HEALTH_SERVICE_POINT)
+    start = timezone.now() + timedelta(days=1)
+    from stations.models import ServiceSession, SessionBooking
+
+    session = ServiceSession.objects.create(station=station, kind="consultation", title="坐诊", starts_at=start,
+                                            ends_at=start + timedelta(hours=1), capacity=50)
+    member = make_member(tree["enterprise_a"])
+    pending = make_member(tree["enterprise_a"], status=Member.Status.PENDING)
+    staff = make_staff(tree["city"])
+    kiosk_raw, _k = api_key_issue(name="一体机", scopes=["health:write"], station=station)
+    reader_raw, _k = api_key_issue(name="闽政通", scopes=["stations:read"])
+    roles = {
+        "anonymous": {}, "member": bearer(member.user), "pending member": bearer(pending.user),
+        "staff": bearer(staff), "kiosk": {"HTTP_AUTHORIZATION": f"Api-Key {kiosk_raw}"},
+        "city app": {"HTTP_AUTHORIZATION": f"Api-Key {reader_raw}"},
+    }
+    reading = {"card_number": member.card_number, "heart_rate": 70}
+    endpoints = {  # name: (method, url, body)
+        "list": ("get", "/api/v1/stations/", None),
+        "detail": ("get", f"/api/v1/stations/{station.pk}/", None),
+        "geojson": ("get", "/api/v1/stations/geojson/", None),
+        "sessions": ("get", "/api/v1/health-sessions/", None),
+        "reading": ("post", "/api/v1/health-readings/", reading),
+        "my readings": ("get", "/api/v1/me/health-readings/", None),
+        "rate": ("post", f"/api/v1/stations/{station.pk}/ratings/", {"score": 5}),
+        "check in": ("post", f"/api/v1/stations/{station.pk}/check-in/", {}),
+        "book": ("post", f"/api/v1/health-sessions/{session.pk}/book/", None),
+    }
+    expected = {
+        #                 list detail geojson sessions reading my    rate check book
+        "anonymous":      (200, 200, 200, 200, 401, 401, 401, 401, 401),
+        "pending member": (200, 200, 200, 200, 403, 200, 403, 201, 403),
+        "staff":          (200, 200, 200, 200, 403, 403, 403, 403, 403),
+        "city app":       (200, 200, 200, 200, 403, 403, 403, 403, 403),
+        "kiosk":          (200, 200, 200, 200, 201, 403, 403, 403, 403),
+        "member":         (200, 200, 200, 200, 403, 200, 201, 201, 201),
+    }
+    for role, statuses in expected.items():
+        for (name, (method, url, body)), status in zip(endpoints.items(), statuses):
+            counts = (HealthReading.objects.count(), Rating.objects.count(), SessionBooking.objects.count())
+            response = getattr(api_client, method)(url, body, format="json", **roles[role])
+            assert response.status_code == status, (role, name, response.content)
+            if status >= 400:
+                assert counts == (HealthReading.objects.count(), Rating.objects.count(),
+                                  SessionBooking.objects.count()), (role, name)
+                assert set(response.json()) >= {"detail", "code"}

@@ -106,3 +106,20 @@ def test_anonymous_visitors_are_sent_to_log_in_to_book(client, tree):
 
 def test_home_page_shows_the_station_tile(client):
     assert "/stations/" in client.get("/").content.decode()
+
+
+def test_members_see_their_own_health_results_and_the_look_is_logged(client, tree):
+    from stations import services
+    from unionportal.core.models import AuditLog
+
+    station = make_station(tree["street_a"], kind=Station.Kind.HEALTH_STATION, name="健康驿站")
+    member, other = make_member(tree["enterprise_a"]), make_member(tree["enterprise_a"])
+    services.health_reading_submit(station=station, card_number=member.card_number,
+                                   values={"systolic_bp": 165, "diastolic_bp": 95})
+    services.health_reading_submit(station=station, card_number=other.card_number, values={"heart_rate": 88})
+    client.force_login(member.user)
+    page = client.get("/stations/my-health/").content.decode()
+    assert "收缩压" in page and "165 mmHg" in page and "建议就医" in page and "88 /min" not in page
+    assert AuditLog.objects.filter(action="health_readings_viewed", object_id=str(member.pk)).count() == 1
+    client.logout()
+    assert client.get("/stations/my-health/").status_code == 302

@@ -144,3 +144,40 @@ def test_visits_are_counted_on_the_local_date_around_midnight():
     first = services.visit_record(station=station, source="qr", visitor_category="courier", at=before)
     second = services.visit_record(station=station, source="qr", visitor_category="courier", at=after)
     assert (first.visited_on.day, second.visited_on.day) == (23, 24)
+
+
+@pytest.mark.django_db
+def test_the_reminder_task_is_safe_to_run_twice():
+    from stations.tasks import session_reminders_send
+
+    tree = make_tree()
+    session = make_session(make_station(tree["street_a"]), starts_in=timedelta(hours=3))
+    services.session_book(session_id=session.pk, member=make_member(tree["enterprise_a"]))
+    assert session_reminders_send.apply().get() == 1
+    assert session_reminders_send.apply().get() == 0
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_unknown_codes_and_bad_counters():
+    from django.db import IntegrityError, transaction
+
+    tree = make_tree()
+    station = make_station(tree["street_a"])
+    for field, value in [("amenities", ["drinking_water", "swimming_pool"]), ("kind", "spa")]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Station.objects.filter(pk=station.pk).update(**{field: value})
+    session = make_session(station, capacity=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceSession.objects.filter(pk=session.pk).update(booked=2)
+
+
+def test_photos_are_checked_by_content():
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from stations.models import validate_photo
+
+    png = SimpleUploadedFile("a.png", bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\0" * 64)
+    validate_photo(png)
+    with pytest.raises(ValidationError):
+        validate_photo(SimpleUploadedFile("photo.jpg", b"<script>alert(1)</script>"))

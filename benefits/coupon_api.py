@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +11,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from members.admin_scoping import role_allows
@@ -20,12 +18,12 @@ from members.models import Organization, WorkerCategory
 from members.scoping import scope_queryset, staff_assignment
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
-from unionportal.core.models import ApiKey
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
 
 from . import coupon_rules as rules
 from . import coupon_selectors as selectors
 from . import coupon_services as services
+from .coupon_throttling import RedeemGuessThrottle
 from .models import Campaign, Coupon, CouponBatch, CouponKind, LotteryApplication, Merchant
 
 MONEY = dict(max_digits=12, decimal_places=2)
@@ -260,35 +258,6 @@ class MyCouponsView(ListAPIView):
 
 # --- Partners ----------------------------------------------------------------------------------
 
-class RedeemGuessThrottle(SimpleRateThrottle):
-    """Guessing protection: after a few wrong codes a minute, a partner key is turned away.
-
-    Only failures count (recorded by the view), so a busy cinema is never slowed down.
-    """
-
-    scope = "coupon_redeem_failures"
-
-    def get_rate(self):
-        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope, "5/min")
-
-    def get_cache_key(self, request, view):
-        if not isinstance(request.auth, ApiKey):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-
-    def throttle_success(self):
-        return True  # a request is not a failure until the view says so
-
-    def record_failure(self, request, view) -> None:
-        key = self.get_cache_key(request, view)
-        if key is None:
-            return
-        now = self.timer()
-        history = [t for t in self.cache.get(key, []) if t > now - self.duration]
-        history.insert(0, now)
-        self.cache.set(key, history, self.duration)
-
-
 class RedeemInSerializer(serializers.Serializer):
     code = serializers.CharField(label=_("coupon code"), max_length=64)
 
@@ -335,7 +304,7 @@ class CouponRedeemView(APIView):
         data.is_valid(raise_exception=True)
         redemption, replayed = services.coupon_redeem(merchant=merchant, code=data.validated_data["code"], idempotency_key=key)
         if not replayed and redemption.response_status in (400, 404):
-            RedeemGuessThrottle().record_failure(request, self)
+            RedeemGuessThrottle().record_failure(request.auth.pk)
         response = Response(redemption.response_body, status=redemption.response_status)
         response["Idempotent-Replayed"] = "true" if replayed else "false"
         return response

@@ -1,4 +1,7 @@
-"""Mobile pages: open campaigns with a claim button, and the member's coupon wallet."""
+"""Mobile pages: open campaigns with a claim button, the member's coupon wallet, the merchant's counter."""
+
+import hmac
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,10 +14,13 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member
 from unionportal.core.errors import DomainError
+from unionportal.core.models import ApiKey
+from unionportal.core.services import hash_secret
 
 from . import coupon_rules as rules
 from . import coupon_selectors as selectors
 from . import coupon_services as services
+from .coupon_throttling import RedeemGuessThrottle
 from .models import CouponBatch, LotteryApplication
 
 
@@ -116,3 +122,77 @@ def my_coupons(request):
         if coupon.status == coupon.Status.ISSUED:
             coupon.qr_svg = _qr_svg(coupon.code)
     return render(request, "benefits/my_coupons.html", {"coupons": wallet})
+
+
+# --- The merchant's counter ---------------------------------------------------------------------
+
+COUNTER_SESSION_KEY = "coupon_counter_api_key"
+
+
+def _paired_key(request) -> ApiKey | None:
+    key_id = request.session.get(COUNTER_SESSION_KEY)
+    if not key_id:
+        return None
+    key = ApiKey.objects.select_related("merchant").filter(pk=key_id, is_active=True).first()
+    if key is None or not key.has_scope("coupons:redeem") or key.merchant is None or not key.merchant.is_active:
+        request.session.pop(COUNTER_SESSION_KEY, None)
+        return None
+    return key
+
+
+def _key_from_secret(raw: str) -> ApiKey | None:
+    prefix, _dot, secret = raw.strip().partition(".")
+    key = ApiKey.objects.select_related("merchant").filter(prefix=prefix, is_active=True).first()
+    if key is None or not secret or not hmac.compare_digest(hash_secret(secret), key.key_hash):
+        return None
+    return key if key.has_scope("coupons:redeem") and key.merchant and key.merchant.is_active else None
+
+
+@never_cache
+def coupon_counter(request):
+    """A phone-sized page for counter staff: pair once with the merchant's key, then type or scan codes.
+
+    Each form carries a fresh Idempotency-Key, so pressing twice or resending redeems once.
+    """
+    key = _paired_key(request)
+    result = None
+    if request.method == "POST" and request.POST.get("action") == "pair":
+        paired = _key_from_secret(request.POST.get("api_key", ""))
+        if paired is None:
+            messages.error(request, _("This key is not a merchant key that may redeem coupons."))
+        else:
+            request.session.cycle_key()
+            request.session[COUNTER_SESSION_KEY] = paired.pk
+            messages.success(request, _("This device now redeems for %(merchant)s.") % {"merchant": paired.merchant.name})
+        return redirect("benefits:coupon-counter")
+    if request.method == "POST" and request.POST.get("action") == "unpair":
+        request.session.pop(COUNTER_SESSION_KEY, None)
+        return redirect("benefits:coupon-counter")
+    if request.method == "POST" and key is not None:
+        result = _counter_redeem(request, key)
+    return render(request, "benefits/counter.html", {
+        "key": key, "result": result, "idempotency_key": uuid.uuid4().hex,
+    })
+
+
+def _counter_redeem(request, key: ApiKey) -> dict:
+    throttle = RedeemGuessThrottle()
+    if throttle.is_blocked(key.pk):
+        return {"ok": False, "message": _("Too many wrong codes. Please wait a minute and try again.")}
+    code = request.POST.get("code", "").strip()[:64]
+    idempotency_key = request.POST.get("idempotency_key", "").strip()[:128]
+    if not code or not idempotency_key:
+        return {"ok": False, "message": _("Please type or scan a coupon code.")}
+    try:
+        redemption, replayed = services.coupon_redeem(merchant=key.merchant, code=code, idempotency_key=idempotency_key)
+    except DomainError as error:
+        return {"ok": False, "message": str(error.message)}
+    if not replayed and redemption.response_status in (400, 404):
+        throttle.record_failure(key.pk)
+    if redemption.response_status != 200:
+        return {"ok": False, "message": redemption.response_body.get("detail", "")}
+    coupon = redemption.coupon
+    return {
+        "ok": True, "kind": coupon.batch.get_kind_display(), "face_value": coupon.batch.face_value,
+        "code": rules.format_code(coupon.code), "replayed": replayed,
+    }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("coupons/", coupon_views.coupons, name="coupons"),
     path("coupons/mine/", coupon_views.my_coupons, name="my-coupons"),
     path("coupons/batches/<int:pk>/claim/", coupon_views.coupon_claim, name="coupon-claim"),
+    path("coupons/counter/", coupon_views.coupon_counter, name="coupon-counter"),
     path("aid/", aid_views.aid, name="aid"),
     path("aid/enrol/", aid_views.aid_enrol, name="aid-enrol"),
     path("aid/claims/new/", aid_views.aid_claim_new, name="aid-claim-new"),

@@ -153,3 +153,41 @@ def test_demo_has_both_campaigns_and_is_idempotent(demo):
     call_command("seed_demo", stdout=StringIO())
     assert (Campaign.objects.count(), CouponBatch.objects.count(), Merchant.objects.count(),
             Coupon.objects.count()) == counts
+
+
+# --- the merchant's counter -------------------------------------------------------------------
+
+def test_counter_pairs_with_a_merchant_key_and_redeems_once(client, tree, campaign):
+    from benefits import coupon_services as services
+    from unionportal.core.services import api_key_issue
+
+    cinema = make_merchant(tree["district_a"])
+    raw, _key = api_key_issue(name="影城柜台", scopes=["coupons:redeem"], merchant=cinema)
+    wrong_scope, _ = api_key_issue(name="驿站", scopes=["stations:read"], merchant=cinema)
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    url = reverse("benefits:coupon-counter")
+
+    page = client.post(url, {"action": "pair", "api_key": wrong_scope}, follow=True).content.decode()
+    assert "商户密钥" in page and "核销" in page and 'name="code"' not in page
+    page = client.post(url, {"action": "pair", "api_key": raw}, follow=True).content.decode()
+    assert "万达影城" in page and 'name="code"' in page
+
+    form = {"code": coupon.code.lower(), "idempotency_key": "form-1"}
+    first = client.post(url, form).content.decode()
+    assert "核销成功" in first and "¥50.00" in first
+    repeat = client.post(url, form).content.decode()  # the same form sent twice
+    assert "核销成功" in repeat
+    assert coupon.redemptions.count() == 1
+    again = client.post(url, {"code": coupon.code, "idempotency_key": "form-2"}).content.decode()
+    assert "未核销" in again and "已被使用" in again
+
+    for attempt in range(5):
+        client.post(url, {"code": "00000000", "idempotency_key": f"guess-{attempt}"})
+    blocked = client.post(url, {"code": coupon.code, "idempotency_key": "guess-6"}).content.decode()
+    assert "错误" in blocked
+
+
+def test_counter_without_pairing_shows_the_pairing_form(client):
+    page = client.get(reverse("benefits:coupon-counter"))
+    assert page.status_code == 200 and 'name="api_key"' in page.content.decode()

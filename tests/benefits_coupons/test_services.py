@@ -351,3 +351,33 @@ def test_void_needs_a_reason_and_is_audited(tree, campaign):
     assert AuditLog.objects.get(action="coupon_voided").changes["reason"] == "重复领取"
     assert error_of(lambda: services.coupon_void(actor=None, coupon=coupon, reason="again")).code == "not_voidable"
     assert Redemption.objects.count() == 0
+
+
+# --- the beat jobs ------------------------------------------------------------------------------
+
+def test_beat_jobs_draw_closed_lotteries_and_expire_coupons(tree):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from benefits.coupon_tasks import coupon_lotteries_draw_due, coupon_lottery_draw, coupons_expire_due
+
+    now = timezone.now()
+    past = make_campaign(
+        tree["city"], claim_starts_at=now - timedelta(days=10), claim_ends_at=now - timedelta(days=1),
+        use_ends_at=now - timedelta(minutes=1),
+    )
+    lottery = make_batch(past, kind="convalescence", face_value=Decimal("500.00"), quantity=1, mode="lottery")
+    movie = make_batch(past, kind="movie")
+    claim(make_member(tree["enterprise_a"]), movie, now=now - timedelta(days=5))
+    for _ in range(3):
+        claim(make_member(tree["enterprise_a"]), lottery, now=now - timedelta(days=5))
+
+    assert coupon_lotteries_draw_due() == 1
+    assert coupon_lotteries_draw_due() == 0
+    assert LotteryDraw.objects.get(batch=lottery).winners == 1
+    assert coupon_lottery_draw(lottery.pk) == "1/3"  # re-running returns the recorded draw
+    assert coupons_expire_due() == 2  # the movie coupon and the lottery prize, both past their date
+    assert coupons_expire_due() == 0
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"benefits.coupon_tasks.coupon_lotteries_draw_due", "benefits.coupon_tasks.coupons_expire_due"} <= scheduled
+    assert coupon_lotteries_draw_due.name == "benefits.coupon_tasks.coupon_lotteries_draw_due"

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from .models import Member, Organization, StaffAssignment, User, WorkerCategory, id_number_hash, phone_hash
+from .models import (
+    Consent, ConsentVersion, Member, Organization, StaffAssignment, User, WorkerCategory, id_number_hash, phone_hash,
+)
 from .rules import card_number_check_character, credit_code_check_character, id_number_check_character
 
 DEMO_PASSWORD = "union-demo-2026"
@@ -140,4 +142,79 @@ def seed(stdout):
         name = FAMILY_NAMES[index % len(FAMILY_NAMES)] + GIVEN_NAMES[index % len(GIVEN_NAMES)]
         user = demo_user(f"139000000{10 + index}", name)
         demo_member(user, enterprise, serial=index, verifier=reviewer, rng=rng)
+    seed_members_bulk(lizhong_reviewer=reviewer)
     stdout.write(f"members: {Organization.objects.count()} organisations, {Member.objects.count()} members")
+
+
+# The crowd: a few thousand members across every grassroots union, built in Python and
+# written with bulk_create so seeding stays quick. Ranges are chosen apart from the ones
+# tests generate (card serials from 50,000,000; phones 158…; births 1962–1986).
+BULK_MEMBERS = 3000
+BULK_CARD_SERIAL = 50_000_000
+BULK_PHONE_PREFIX = "158"
+CATEGORY_WEIGHTS = [
+    (WorkerCategory.EMPLOYEE, 40), (WorkerCategory.DELIVERY_RIDER, 14), (WorkerCategory.COURIER, 10),
+    (WorkerCategory.RIDE_HAILING_DRIVER, 8), (WorkerCategory.TRUCK_DRIVER, 7), (WorkerCategory.SANITATION_WORKER, 6),
+    (WorkerCategory.CONSTRUCTION_WORKER, 8), (WorkerCategory.DOMESTIC_WORKER, 4), (WorkerCategory.OTHER, 3),
+]
+MORE_GIVEN_NAMES = GIVEN_NAMES + ["少华", "丽华", "明辉", "晓燕", "荣华", "碧霞", "振宇", "佳怡", "金水", "秋月"]
+
+
+def bulk_phone(index: int) -> str:
+    return f"{BULK_PHONE_PREFIX}{index:08d}"
+
+
+def seed_members_bulk(*, lizhong_reviewer, count=BULK_MEMBERS):
+    """Idempotent: does nothing once the first crowd member exists."""
+    if User.objects.filter(phone_hash=phone_hash(bulk_phone(1))).exists():
+        return
+    rng = random.Random(3505)
+    # The demo enterprise keeps exactly its nine fixed members.
+    unions = list(Organization.objects.filter(kind__in=Organization.GRASSROOTS_KINDS).exclude(
+        name=DEMO_ENTERPRISE).order_by("path"))
+    lizhong = Organization.objects.get(pk=StaffAssignment.objects.get(user=lizhong_reviewer).organization_id)
+    now = timezone.now()
+    categories = [code for code, weight in CATEGORY_WEIGHTS for _ in range(weight)]
+    users, members = [], []
+    for index in range(1, count + 1):
+        # A few pending applications wait in the demo reviewer's street, the rest spread out.
+        union = (rng.choice([u for u in unions if u.path.startswith(lizhong.path)]) if index % 150 == 0
+                 else rng.choice(unions))
+        name = rng.choice(FAMILY_NAMES) + rng.choice(MORE_GIVEN_NAMES)
+        phone = bulk_phone(index)
+        user = User(phone=phone, phone_hash=phone_hash(phone), name=name, date_joined=now)
+        user.set_unusable_password()  # demo crowd members do not log in; no slow hashing
+        users.append(user)
+        birth = date(1962, 1, 1) + timedelta(days=index * 3 + rng.randrange(3))
+        id_number = demo_id_number(union.division_code or "350500", birth, index % 1000)
+        status = (Member.Status.PENDING if index % 150 == 0 or index % 97 == 0
+                  else Member.Status.REJECTED if index % 211 == 0
+                  else Member.Status.LEFT if index % 173 == 0 else Member.Status.ACTIVE)
+        applied = now - timedelta(days=rng.randrange(1, 900) if status != Member.Status.PENDING else rng.randrange(0, 9),
+                                  hours=rng.randrange(24))
+        member = Member(
+            organization=union, name=name, birth_date=birth,
+            sex=Member.Sex.MALE if int(id_number[16]) % 2 else Member.Sex.FEMALE,
+            card_number=demo_card_number(BULK_CARD_SERIAL + index), status=status,
+            worker_category=rng.choice(categories), is_frontline=rng.random() < 0.6, is_technical=rng.random() < 0.25,
+            model_worker_level=rng.choice(["national"] + ["provincial"] * 3 + ["city"] * 8 + ["county"] * 12)
+            if rng.random() < 0.02 else "",
+            has_hardship_file=rng.random() < 0.04, joined_at=applied,
+            verified_at=applied + timedelta(days=rng.randrange(1, 5)) if status in (
+                Member.Status.ACTIVE, Member.Status.LEFT) else None,
+            verified_by=lizhong_reviewer if status == Member.Status.ACTIVE and union.path.startswith(lizhong.path) else None,
+            rejection_reason="所填单位与本人身份信息不符" if status == Member.Status.REJECTED else "",
+            left_at=applied + timedelta(days=300) if status == Member.Status.LEFT else None,
+        )
+        member.set_id_number(id_number)
+        members.append(member)
+    User.objects.bulk_create(users, batch_size=1000)
+    for user, member in zip(users, members):
+        member.user = user
+    Member.objects.bulk_create(members, batch_size=1000)
+    version = ConsentVersion.objects.order_by("-published_at").first()
+    if version is not None:
+        Consent.objects.bulk_create(
+            [Consent(user=user, version=version, given_at=member.joined_at) for user, member in zip(users, members)],
+            batch_size=1000,
+        )

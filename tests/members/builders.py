@@ -24,3 +24,16 @@ def application(union, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+
+def consent_published():
+    """Transactional tests empty every table afterwards, the migration's consent text too."""
+    from importlib import import_module
+
+    from members.models import ConsentVersion
+
+    migration = import_module("members.migrations.0003_card_sequence_search_names_consent_v1")
+    return ConsentVersion.objects.get_or_create(
+        version="2026-01", defaults={"title": "敏感个人信息处理授权书", "text": migration.CONSENT_TEXT},
+    )[0]

@@ -9,6 +9,7 @@ from django.db import connections
 from members.models import Member, StaffAssignment, User
 
 from ..factories import make_staff, make_tree
+from .builders import consent_published
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -48,6 +49,7 @@ def fits_the_screen(page):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_worker_joins_reviewer_verifies_member_sees_the_card(browser, live_server):
+    consent_published()
     tree = make_tree()
     reviewer = make_staff(tree["street_a"], role=StaffAssignment.Role.REVIEWER, name="街道审核员")
     from .builders import new_id_number

@@ -9,11 +9,12 @@ from rest_framework.test import APIClient
 from members.models import Member, User
 
 from ..factories import make_tree
-from .builders import application, new_id_number
+from .builders import application, consent_published, new_id_number
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_registrations_with_one_id_number_make_one_member():
+    consent_published()
     union = make_tree()["enterprise_a"]
     id_number = new_id_number()
     barrier = threading.Barrier(2)

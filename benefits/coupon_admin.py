@@ -8,7 +8,7 @@ Money and status are read-only here: budgets and batches are made through the se
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,6 +19,7 @@ from members.scoping import staff_assignment
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
 
+from . import coupon_chart
 from . import coupon_selectors as selectors
 from . import coupon_services as services
 from .models import Campaign, Coupon, CouponBatch, LotteryDraw, Merchant, Redemption
@@ -78,6 +79,37 @@ class BatchInline(admin.TabularInline):
         return f"{batch.face_value * batch.claimed:.2f}"
 
 
+class StatsExport:
+    """An action that writes the selected batches' (or campaigns' batches') counts and values to .xlsx."""
+
+    def batches_of(self, queryset):
+        return queryset
+
+    @admin.action(description=_("Export counts and values (.xlsx)"))
+    def export_stats(self, request, queryset):
+        from io import BytesIO
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = gettext("coupon batches")
+        columns = ["quantity", "claimed", "redeemed", "expired", "void", "remaining",
+                   "quantity_value", "claimed_value", "redeemed_value", "expired_value", "remaining_value"]
+        sheet.append([gettext("campaign"), gettext("coupon kind"), gettext("face value (CNY)"), *columns])
+        for batch in self.batches_of(queryset).select_related("campaign").order_by("campaign", "pk"):
+            stats = selectors.batch_stats(batch)
+            sheet.append([batch.campaign.title, str(batch.get_kind_display()), batch.face_value,
+                          *[stats[name] for name in columns]])
+        buffer = BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="coupon-stats-{timezone.localdate():%Y%m%d}.xlsx"'
+        return response
+
+
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
@@ -104,9 +136,11 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ScopedAdmin):
+class CampaignAdmin(StatsExport, ScopedAdmin):
     form = CampaignForm
-    list_display = ("title", "organization", "claim_starts_at", "claim_ends_at", "budget", "batch_count")
+    list_display = ("title", "organization", "claim_starts_at", "claim_ends_at", "budget", "batch_count",
+                    "claimed_total")
+    actions = ["export_stats"]
     list_select_related = ("organization",)
     search_fields = ("title",)
     date_hierarchy = "claim_starts_at"
@@ -114,13 +148,32 @@ class CampaignAdmin(ScopedAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(batch_total=Count("batches"))
+        return super().get_queryset(request).annotate(
+            batch_total=Count("batches"), claimed_count=Sum("batches__claimed"),
+            claimed_value=Sum(F("batches__claimed") * F("batches__face_value")),
+        )
+
+    def batches_of(self, queryset):
+        return CouponBatch.objects.filter(campaign__in=queryset)
+
+    @admin.display(description=_("claimed (value, CNY)"))
+    def claimed_total(self, campaign):
+        return f"{campaign.claimed_count or 0} ({campaign.claimed_value or 0:.2f})"
+
+    @admin.display(description=_("claims and redemptions per day"))
+    def activity_chart(self, campaign):
+        return coupon_chart.daily_chart_svg(selectors.campaign_daily_activity(campaign))
 
     def get_readonly_fields(self, request, obj=None):
         # Windows and money are fixed once a campaign exists: members plan around them.
         if obj is None:
             return ()
-        return ("organization", "budget", "claim_starts_at", "claim_ends_at", "use_ends_at", "per_member_limit")
+        return ("organization", "budget", "claim_starts_at", "claim_ends_at", "use_ends_at", "per_member_limit",
+                "activity_chart")
+
+    def get_fields(self, request, obj=None):
+        fields = list(CampaignForm.Meta.fields)
+        return fields if obj is None else [*fields, "activity_chart"]
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -166,34 +219,6 @@ class BatchForm(forms.ModelForm):
                 self.add_error("merchants", gettext("%(merchant)s does not accept this coupon kind.") % {
                     "merchant": merchant.name})
         return cleaned
-
-
-class StatsExport:
-    """An action that writes the selected batches' counts and values to an .xlsx file."""
-
-    @admin.action(description=_("Export counts and values (.xlsx)"))
-    def export_stats(self, request, queryset):
-        from io import BytesIO
-
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = gettext("coupon batches")
-        columns = ["quantity", "claimed", "redeemed", "expired", "void", "remaining",
-                   "quantity_value", "claimed_value", "redeemed_value", "expired_value", "remaining_value"]
-        sheet.append([gettext("campaign"), gettext("coupon kind"), gettext("face value (CNY)"), *columns])
-        for batch in queryset.select_related("campaign").order_by("campaign", "pk"):
-            stats = selectors.batch_stats(batch)
-            sheet.append([batch.campaign.title, str(batch.get_kind_display()), batch.face_value,
-                          *[stats[name] for name in columns]])
-        buffer = BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="coupon-stats-{timezone.localdate():%Y%m%d}.xlsx"'
-        return response
 
 
 @admin.register(CouponBatch)

@@ -87,3 +87,23 @@ def batch_stats(batch: CouponBatch) -> dict:
         "expired_value": money_round(face * totals["expired"]),
         "remaining_value": money_round(face * batch.remaining),
     }
+
+
+def campaign_daily_activity(campaign) -> list[tuple]:
+    """[(local date, coupons claimed, coupons redeemed)] for each day with any activity."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db.models.functions import TruncDate
+
+    local = ZoneInfo(settings.TIME_ZONE)
+    coupons = Coupon.objects.filter(batch__campaign=campaign)
+    claimed = dict(
+        coupons.annotate(day=TruncDate("issued_at", tzinfo=local)).values("day").annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    redeemed = dict(
+        coupons.filter(redeemed_at__isnull=False).annotate(day=TruncDate("redeemed_at", tzinfo=local))
+        .values("day").annotate(n=Count("pk")).values_list("day", "n")
+    )
+    return [(day, claimed.get(day, 0), redeemed.get(day, 0)) for day in sorted(set(claimed) | set(redeemed))]

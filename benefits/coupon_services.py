@@ -158,14 +158,6 @@ def _cache_set(key, value, timeout):
         logger.warning("cache unavailable for %s", key)
 
 
-def batch_sold_out_forget(batch_id: int) -> None:
-    """Called when staff add coupons to a batch."""
-    try:
-        cache.delete(_sold_out_key(batch_id))
-    except Exception:
-        logger.warning("cache unavailable for batch %s", batch_id)
-
-
 def _sold_out() -> DomainError:
     return DomainError("sold_out", _("Sorry, all coupons of this batch have been claimed."), status=409)
 

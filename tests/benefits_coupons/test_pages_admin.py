@@ -191,3 +191,23 @@ def test_counter_pairs_with_a_merchant_key_and_redeems_once(client, tree, campai
 def test_counter_without_pairing_shows_the_pairing_form(client):
     page = client.get(reverse("benefits:coupon-counter"))
     assert page.status_code == 200 and 'name="api_key"' in page.content.decode()
+
+
+def test_campaign_page_charts_activity_and_exports_all_batches(client, tree, campaign):
+    from benefits import coupon_services as services
+
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    cinema = make_merchant(tree["district_a"])
+    services.coupon_redeem(merchant=cinema, code=coupon.code, idempotency_key="chart")
+    client.force_login(make_staff(tree["district_a"]))
+    page = client.get(reverse("admin:benefits_campaign_change", args=[campaign.pk])).content.decode()
+    assert page.count("<rect") == 2 and "已领取 1" in page and "已使用 1" in page
+    listing = client.get(reverse("admin:benefits_campaign_changelist")).content.decode()
+    assert "1 (50.00)" in listing
+    export = client.post(reverse("admin:benefits_campaign_changelist"),
+                         {"action": "export_stats", "_selected_action": [campaign.pk]})
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(BytesIO(export.content)).active.values)
+    assert len(rows) == 3 and {row[1] for row in rows[1:]} == {"观影", "疗休养"}

@@ -101,6 +101,19 @@ class SeatQuotaInline(admin.TabularInline):
     autocomplete_fields = ("organization",)
     verbose_name_plural = _("seat quotas (seats not given out stay open to all unions below the organiser)")
 
+    # The session's page decides who may see it; quotas follow the staff role.
+    def has_view_permission(self, request, obj=None):
+        return role_allows(request.user, "view")
+
+    def has_add_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
 
 class SessionForm(forms.ModelForm):
     class Meta:
@@ -170,6 +183,8 @@ class SessionAdmin(ScopedAdmin):
                 }
                 _run(request, lambda: services.session_quotas_set(actor=request.user, session=form.instance, quotas=quotas),
                      success=gettext("Seat quotas saved."))
+                # The service saved them; the admin's history message reads these.
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         form.save_m2m()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -352,6 +367,9 @@ class SettlementLineInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_view_permission(self, request, obj=None):
+        return role_allows(request.user, "view")
 
 
 @admin.register(Settlement)

@@ -156,7 +156,7 @@ def nomination_next_action(nomination) -> str:
 
 
 class NominationCreateSerializer(serializers.Serializer):
-    session = serializers.IntegerField(label=_("session"))
+    session = serializers.IntegerField(label=_("convalescence session"))
     member = serializers.IntegerField(label=_("member"))
 
 
@@ -165,7 +165,14 @@ class NominationRejectSerializer(serializers.Serializer):
 
 
 class SessionCheckInSerializer(serializers.Serializer):
-    card_number = serializers.CharField(label=_("card number"), max_length=32)
+    card_number = serializers.CharField(label=_("card number"), max_length=32, required=False, allow_blank=True)
+    card_token = serializers.CharField(label=_("card QR code"), max_length=256, required=False, allow_blank=True,
+                                       help_text="The token read from the member's card QR code.")
+
+    def validate(self, attrs):
+        if not (attrs.get("card_number") or attrs.get("card_token")):
+            raise serializers.ValidationError({"card_number": [_("Scan the card's QR code or type its number.")]})
+        return attrs
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -200,7 +207,7 @@ class SessionDetailView(APIView):
 
     @extend_schema(responses={200: ConvalescenceSessionDetailSerializer, **ERRORS}, tags=["convalescence"])
     def get(self, request, pk: int):
-        session = get_object_or_404(selectors.sessions_visible_to(request.user), pk=pk)
+        session = get_object_or_404(selectors.sessions_visible_to(request.user, with_counts=True), pk=pk)
         return Response(ConvalescenceSessionDetailSerializer(session, context={"request": request}).data)
 
 
@@ -216,7 +223,8 @@ class SessionCheckInView(APIView):
         data = SessionCheckInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         nomination = services.nomination_check_in(actor=request.user, session=session,
-                                                  card_number=data.validated_data["card_number"])
+                                                  card_number=data.validated_data.get("card_number", ""),
+                                                  card_token=data.validated_data.get("card_token", ""))
         return Response(NominationSerializer(nomination).data)
 
 

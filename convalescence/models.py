@@ -159,8 +159,8 @@ class Session(models.Model):
     SCOPE_PATH = "organising_union__path"
 
     class Meta:
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        verbose_name = _("convalescence session")
+        verbose_name_plural = _("convalescence sessions")
         ordering = ["-starts_on", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(confirmed_count__lte=F("seats")), name="conv_session_confirmed_lte_seats"),
@@ -230,7 +230,7 @@ class SubsidyRate(models.Model):
 class SeatQuota(models.Model):
     """Seats of a session set aside for one union (and everything under it)."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("session"))
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("convalescence session"))
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="convalescence_quotas", verbose_name=_("union"),
     )
@@ -275,7 +275,7 @@ SEAT_STATUSES = (NominationStatus.APPROVED, NominationStatus.CONFIRMED, Nominati
 class Nomination(models.Model):
     """A member put forward for a session, and everything that happened to it."""
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="nominations", verbose_name=_("session"))
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="nominations", verbose_name=_("convalescence session"))
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="convalescence_nominations", verbose_name=_("member"))
     status = models.CharField(_("status"), max_length=16, choices=NominationStatus.choices, default=NominationStatus.NOMINATED)
     priority_score = models.PositiveSmallIntegerField(_("priority score"), default=0)
@@ -329,7 +329,7 @@ class Nomination(models.Model):
 class Settlement(models.Model):
     """The subsidy of one held session, fixed when the roster is settled."""
 
-    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="settlement", verbose_name=_("session"))
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="settlement", verbose_name=_("convalescence session"))
     attendees = models.PositiveIntegerField(_("attendees"))
     days = models.PositiveSmallIntegerField(_("days"))
     total = models.DecimalField(_("total subsidy (CNY)"), max_digits=12, decimal_places=2)

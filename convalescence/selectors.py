@@ -23,7 +23,7 @@ def sessions_offered_to_path(path: str):
     return Session.objects.annotate(_viewer_path=Value(path)).filter(_viewer_path__startswith=F("organising_union__path"))
 
 
-def sessions_visible_to(user):
+def sessions_visible_to(user, *, with_counts=False):
     """Staff: sessions their tree organises, and those organised above them for their members.
 
     Members: sessions offered to their union, and any session they are nominated for.
@@ -38,10 +38,13 @@ def sessions_visible_to(user):
     elif user.is_authenticated and hasattr(user, "member"):
         member = user.member
         ids = sessions_offered_to_path(member.organization.path).values("pk")
-        queryset = Session.objects.filter(Q(pk__in=ids) | Q(nominations__member=member)).distinct()
+        # Subqueries, not a join: a join on nominations here would also narrow the seat counts.
+        own = Nomination.objects.filter(member=member).values("session_id")
+        queryset = Session.objects.filter(Q(pk__in=ids) | Q(pk__in=own))
     else:
         queryset = Session.objects.none()
-    return _with_counts(queryset.select_related(*_SESSION_RELATED))
+    queryset = queryset.select_related(*_SESSION_RELATED)
+    return _with_counts(queryset) if with_counts else queryset
 
 
 def sessions_upcoming_for_member(member, today):

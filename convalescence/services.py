@@ -430,10 +430,20 @@ def nominations_lapse(*, now=None) -> int:
 # --- Attendance and settlement -------------------------------------------------------------
 
 
-def nomination_check_in(*, actor, session: Session, card_number: str = "", nomination_id=None, now=None) -> Nomination:
-    """Staff check a confirmed member in on the day, by card number (scanned) or roster tick."""
+def nomination_check_in(*, actor, session: Session, card_number: str = "", card_token: str = "", nomination_id=None,
+                        now=None) -> Nomination:
+    """Staff check a confirmed member in on the day: the card's QR code scanned, its number typed, or a roster tick."""
     now = now or timezone.now()
     _require_staff(actor, session.organising_union, "change")
+    if card_token:
+        from members.services import card_token_check
+
+        check = card_token_check(card_token)
+        if not check.valid:
+            message = (_("This QR code has expired; ask the member to refresh the card page.") if check.reason == "expired"
+                       else _("This is not a valid membership card QR code."))
+            raise DomainError(f"card_{check.reason}", message, field="card_token")
+        card_number = check.member.card_number
     with transaction.atomic():
         session = _lock_session(session.pk)
         today = timezone.localdate(now)
@@ -458,6 +468,9 @@ def nomination_check_in(*, actor, session: Session, card_number: str = "", nomin
         nomination.status, nomination.checked_in_at, nomination.checked_in_by = NominationStatus.ATTENDED, now, actor
         nomination.save(update_fields=["status", "checked_in_at", "checked_in_by"])
         _audit(actor, "nomination.check_in", nomination, session, status=[NominationStatus.CONFIRMED, nomination.status])
+        notification_send(user=nomination.member.user, event="convalescence.checked_in", message=_(
+            "Welcome to %(session)s: you are checked in."
+        ) % {"session": _session_label(session)})
     return nomination
 
 
@@ -476,9 +489,16 @@ def session_roster_close(*, actor, session: Session, now=None) -> dict:
                          (NominationStatus.APPROVED, NominationStatus.LAPSED),
                          (NominationStatus.WAITING, NominationStatus.LAPSED),
                          (NominationStatus.NOMINATED, NominationStatus.LAPSED)):
-            ids = list(session.nominations.filter(status=old).values_list("pk", flat=True))
-            Nomination.objects.filter(pk__in=ids).update(status=new)
-            counts[f"{old}->{new}"] = len(ids)
+            changed = list(session.nominations.select_for_update(of=("self",)).select_related("member__user")
+                           .filter(status=old))
+            Nomination.objects.filter(pk__in=[n.pk for n in changed]).update(status=new)
+            counts[f"{old}->{new}"] = len(changed)
+            if new == NominationStatus.NO_SHOW:
+                for nomination in changed:
+                    notification_send(user=nomination.member.user, event="convalescence.no_show", message=_(
+                        "You were not checked in on %(session)s and are recorded as absent. "
+                        "Contact your union if this is wrong."
+                    ) % {"session": _session_label(session)})
         session.roster_closed_at = now
         session.save(update_fields=["roster_closed_at"])
         _audit(actor, "session.roster_close", session, session, **counts)

@@ -71,6 +71,15 @@ def test_session_detail_counts_and_own_nomination(api_client, world):
     assert response.status_code == 200
     assert (response.data["seats"], response.data["confirmed"], response.data["approved"], response.data["waiting"]) == (2, 0, 1, 0)
     assert response.data["my_nomination"]["status"] == "approved"
+    # the counts are the session's, not just the member's own nomination
+    services.nomination_create(actor=world["enterprise_staff"], session=world["session"],
+                               member=make_member(world["enterprise_a"]))
+    services.nomination_approve(actor=world["city_staff"], nomination=Nomination.objects.latest("pk"))
+    services.nomination_create(actor=world["enterprise_staff"], session=world["session"],
+                               member=make_member(world["enterprise_a"]))
+    services.nomination_approve(actor=world["city_staff"], nomination=Nomination.objects.latest("pk"))
+    response = client.get(f"{API}/sessions/{world['session'].pk}/")
+    assert (response.data["approved"], response.data["waiting"], response.data["seats_left"]) == (2, 1, 2)
     assert client.get(f"{API}/sessions/{world['session_b'].pk}/").status_code == 404
 
 

@@ -139,3 +139,38 @@ def test_admin_nomination_goes_through_the_service(client, world):
     response = client.post(url, {"session": world["session"].pk, "member": mine.pk})
     assert response.status_code == 302
     assert Nomination.objects.get(member=mine).status == NominationStatus.NOMINATED
+
+
+def test_admin_creates_a_session_and_splits_quotas_through_the_services(client, world):
+    client.force_login(world["city_staff"])
+    program = world["session"].program
+    form = {
+        "program": program.pk, "organising_union": world["city"].pk, "starts_on": "2027-03-01", "seats": "30",
+        "nomination_opens_at_0": "2027-01-01", "nomination_opens_at_1": "09:00",
+        "nomination_closes_at_0": "2027-01-31", "nomination_closes_at_1": "18:00",
+        "confirmation_deadline_0": "2027-02-20", "confirmation_deadline_1": "18:00",
+        "quotas-TOTAL_FORMS": "2", "quotas-INITIAL_FORMS": "0", "quotas-MIN_NUM_FORMS": "0", "quotas-MAX_NUM_FORMS": "1000",
+        "quotas-0-organization": world["enterprise_a"].pk, "quotas-0-seats": "10",
+        "quotas-1-organization": world["enterprise_b"].pk, "quotas-1-seats": "5",
+    }
+    response = client.post(reverse("admin:convalescence_session_add"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    session = Session.objects.get(starts_on=date(2027, 3, 1))
+    assert session.ends_on == date(2027, 3, 5)
+    assert dict(session.quotas.values_list("organization__name", "seats")) == {"甲企业工会": 10, "乙企业工会": 5}
+    assert AuditLog.objects.filter(action="convalescence.session.quotas", object_id=str(session.pk)).exists()
+
+    # quotas over the seats are refused with a message, nothing saved
+    change = reverse("admin:convalescence_session_change", args=[session.pk])
+    form = {
+        "seats": "30", "nomination_opens_at_0": "2027-01-01", "nomination_opens_at_1": "09:00",
+        "nomination_closes_at_0": "2027-01-31", "nomination_closes_at_1": "18:00",
+        "confirmation_deadline_0": "2027-02-20", "confirmation_deadline_1": "18:00",
+        "quotas-TOTAL_FORMS": "2", "quotas-INITIAL_FORMS": "2", "quotas-MIN_NUM_FORMS": "0", "quotas-MAX_NUM_FORMS": "1000",
+    }
+    for index, quota in enumerate(session.quotas.order_by("pk")):
+        form.update({f"quotas-{index}-id": quota.pk, f"quotas-{index}-session": session.pk,
+                     f"quotas-{index}-organization": quota.organization_id, f"quotas-{index}-seats": "20"})
+    response = client.post(change, form)
+    assert response.status_code == 200 and "名额分配合计超过" in response.content.decode()
+    assert sorted(session.quotas.values_list("seats", flat=True)) == [5, 10]

@@ -288,6 +288,34 @@ def test_attendance_check_in_and_no_shows(world):
     assert reload(session).attended_count == 2
 
 
+def test_check_in_by_the_card_qr_code_and_notifications(world):
+    from members.services import card_token_issue
+
+    nomination = nominate(world, make_member(world["enterprise_a"]))
+    services.nomination_approve(actor=world["city_staff"], nomination=nomination, now=NOW)
+    services.nomination_confirm(user=nomination.member.user, nomination=nomination, now=NOW)
+    with pytest.raises(DomainError) as error:
+        services.nomination_check_in(actor=world["city_staff"], session=world["session"], card_token="forged:token",
+                                     now=at(2026, 12, 7, 8))
+    assert error.value.code == "card_invalid" and error.value.field == "card_token"
+    token = card_token_issue(nomination.member)
+    checked = services.nomination_check_in(actor=world["city_staff"], session=world["session"], card_token=token,
+                                           now=at(2026, 12, 7, 8))
+    assert checked.status == NominationStatus.ATTENDED and checked.checked_in_by == world["city_staff"]
+    # scanned twice: still one attendee
+    services.nomination_check_in(actor=world["city_staff"], session=world["session"], card_token=token,
+                                 now=at(2026, 12, 7, 8, 1))
+    assert reload(world["session"]).attended_count == 1
+    assert Notification.objects.filter(user=nomination.member.user, event="convalescence.checked_in").count() == 1
+
+
+def test_no_shows_are_told(world):
+    session = run_session(world, date(2026, 12, 28), attendees=1, seats=2)
+    absent = session.nominations.get(status=NominationStatus.NO_SHOW)
+    assert Notification.objects.filter(user=absent.member.user, event="convalescence.no_show").exists()
+    assert AuditLog.objects.filter(action="convalescence.session.roster_close", object_id=str(session.pk)).exists()
+
+
 def test_check_in_refuses_strangers_and_other_days(world):
     nomination = nominate(world, make_member(world["enterprise_a"]))
     services.nomination_approve(actor=world["city_staff"], nomination=nomination, now=NOW)

@@ -58,4 +58,5 @@ status=0
 python -m bench.limits || status=1
 python -m bench.sql_timings || status=1
 python -m bench.scenarios || status=1
+python -m bench.storm || status=1
 exit $status

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import ExtractYear, Substr
+from django.utils.translation import gettext
 
 from members.models import Organization
 from members.scoping import scope_prefix, scope_queryset
@@ -103,7 +104,14 @@ def yearly_figures_by_district(user, year: int) -> list[dict]:
         .order_by("district_path")
     )
     names = dict(Organization.objects.filter(path__in=[r["district_path"] for r in rows]).values_list("path", "name"))
-    return [{**row, "name": names.get(row["district_path"], row["district_path"])} for row in rows]
+    figures = []
+    for row in rows:
+        name = names.get(row["district_path"], row["district_path"])
+        if len(row["district_path"]) < DISTRICT_PATH_LENGTH:
+            # Sessions the city federation organises itself, not through a district.
+            name = gettext("%(name)s (city level)") % {"name": name}
+        figures.append({**row, "name": name})
+    return figures
 
 
 def yearly_figures_by_organiser(user, year: int) -> list[dict]:

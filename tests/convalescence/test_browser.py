@@ -61,3 +61,29 @@ def test_member_confirms_a_nomination_on_the_phone(page, live_server):  # noqa: 
     nomination.refresh_from_db()
     assert nomination.status == NominationStatus.CONFIRMED
     assert Nomination.objects.get(pk=nomination.pk).session.confirmed_count == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_read_the_yearly_report_with_its_chart(page, live_server):  # noqa: F811
+    from io import StringIO
+
+    from convalescence import demo as convalescence_demo
+    from members import demo as members_demo
+
+    members_demo.seed(StringIO())
+    convalescence_demo.seed(StringIO())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/admin/login/?next=/admin/convalescence/settlement/report/%3Fyear%3D2023")
+    page.fill("#id_username", "13900000001")
+    page.fill("#id_password", members_demo.DEMO_PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url("**/report/**")
+    body = page.inner_text("#content")
+    assert "2023 年疗休养统计" in page.title() or "2023" in body
+    assert "438" in body and "17364" in body.replace(",", "")
+    bars = page.locator(".conv-chart .bar")
+    assert bars.count() >= 10
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(bars.count())]
+    assert max(widths) > 3 * min(widths) > 0  # the bars show the differences between districts
+    page.screenshot(path=str(ARTIFACTS / "convalescence-report-2023.png"), full_page=True)

@@ -7,4 +7,5 @@ cd "$PROJECT_ROOT"
 python manage.py check --fail-level WARNING
 python manage.py makemigrations --check --dry-run
 python manage.py spectacular --validate --fail-on-warn --file /dev/null
-python -m pytest "$@"
+# Fault tests restart the project's own PostgreSQL: only in this full run.
+UNIONPORTAL_FAULT_TESTS=1 python -m pytest "$@"

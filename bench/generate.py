@@ -15,6 +15,7 @@ import secrets
 import sys
 import time
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import django
@@ -97,7 +98,7 @@ def members(count: int, unions: list, rng: random.Random) -> None:
             name = family[serial % len(family)] + given[serial % len(given)]
             # (birth date, sequence) is unique for the first 13.8 M serials
             birth = date(1965, 1, 1) + timedelta(days=(serial // 1000) % (365 * 38))
-            body = f"350502{birth:%Y%m%d}{serial % 1000:03d}"
+            body = f"350599{birth:%Y%m%d}{serial % 1000:03d}"  # a code the demo data never uses
             id_number = body + rules.id_number_check_character(body)
             card_body = f"{BENCH_CARD_PREFIX}{serial:010d}"
             organization_id = unions[serial % len(unions)][0]
@@ -165,7 +166,7 @@ def stations(count: int, rng: random.Random) -> None:
         log(f"stations: {start + size:,} of {count:,}")
 
 
-def member_tokens(count: int) -> list[str]:
+def member_tokens(count: int) -> tuple[list[str], list[int]]:
     """Bearer tokens for `count` bench members (their password hash makes logging in slow)."""
     from django.utils import timezone
 
@@ -184,14 +185,71 @@ def member_tokens(count: int) -> list[str]:
     copy_rows(ApiToken, ((uid, hash_secret(token), expires) for uid, token in zip(user_ids, raw)),
               ["user_id", "token_hash", "expires_at"])
     log(f"tokens: {len(raw)} member tokens")
-    return raw
+    return raw, user_ids
+
+
+def coupon_fixtures(tokens_user_ids: list[int], rng: random.Random) -> dict:
+    """Campaigns for the coupon scenarios: big first-come batches to claim from (one per run),
+    a sold-out batch, and 3 × 5,000 issued coupons for a merchant with a partner key to redeem."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bench.copy import copy_rows
+    from benefits import coupon_rules
+    from benefits.coupon_services import batch_create, campaign_create, coupon_claim, merchant_create
+    from benefits.models import Coupon, CouponBatch, CouponClaimCount
+    from members.models import Member, Organization
+    from unionportal.core.services import api_key_issue
+
+    city = Organization.objects.get_root_nodes().first()
+    now = timezone.now()
+    window = dict(claim_starts_at=now - timedelta(hours=1), claim_ends_at=now + timedelta(days=2),
+                  use_ends_at=now + timedelta(days=30))
+
+    def campaign(title, budget):
+        return campaign_create(actor=None, organization=city, title=f"{title} {now:%m%d%H%M}", budget=Decimal(budget), **window)
+
+    claim_batches = [
+        batch_create(actor=None, campaign=campaign(f"压测领券{run}", 10_000_000), kind="movie",
+                     face_value=Decimal("5.00"), quantity=1_000_000).pk
+        for run in range(3)
+    ]
+    sold_out = batch_create(actor=None, campaign=campaign("压测已抢光", 100), kind="movie",
+                            face_value=Decimal("5.00"), quantity=1)
+    first_member = Member.objects.get(user_id=tokens_user_ids[0])
+    coupon_claim(member=first_member, batch=sold_out)
+
+    merchant = merchant_create(actor=None, organization=city, name=f"压测餐厅 {now:%m%d%H%M}",
+                               accepted_kinds=["meal"], is_vending_machine=False)
+    raw_key, _ = api_key_issue(name="压测商户", scopes=["coupons:redeem"], merchant=merchant)
+    member_ids = dict(Member.objects.filter(user_id__in=tokens_user_ids[:15_000]).values_list("user_id", "pk"))
+    codes = []
+    for run in range(3):
+        redeem_campaign = campaign(f"压测核销{run}", 1_000_000)
+        batch = batch_create(actor=None, campaign=redeem_campaign, kind="meal", face_value=Decimal("20.00"),
+                             quantity=5_000, merchants=[merchant])
+        owners = [member_ids[uid] for uid in tokens_user_ids[run * 5_000:(run + 1) * 5_000] if uid in member_ids]
+        batch_codes = [coupon_rules.new_coupon_code() for _ in owners]
+        with transaction.atomic():
+            copy_rows(Coupon, ((batch.pk, owner, code, "issued", now, window["use_ends_at"])
+                               for owner, code in zip(owners, batch_codes)),
+                      ["batch_id", "member_id", "code", "status", "issued_at", "expires_at"])
+            copy_rows(CouponClaimCount, ((redeem_campaign.pk, None, owner, 1, 1) for owner in owners),
+                      ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
+            copy_rows(CouponClaimCount, ((redeem_campaign.pk, batch.pk, owner, 1, 1) for owner in owners),
+                      ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
+            CouponBatch.objects.filter(pk=batch.pk).update(claimed=len(owners))
+        codes.append(batch_codes)
+    log(f"coupons: 3 claim batches, a sold-out batch, {sum(map(len, codes)):,} coupons to redeem")
+    return {"claim_batches": claim_batches, "sold_out_batch": sold_out.pk, "partner_key": raw_key,
+            "redeem_codes": codes}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=2_000_000)
     parser.add_argument("--stations", type=int, default=100_000)
-    parser.add_argument("--tokens", type=int, default=10_000, help="member bearer tokens for the scenarios")
+    parser.add_argument("--tokens", type=int, default=40_000, help="member bearer tokens for the scenarios")
     args = parser.parse_args(argv)
     setup_django()
     from django.db import connection
@@ -201,7 +259,8 @@ def main(argv=None) -> None:
     unions = grassroots_unions(rng)
     members(args.members, unions, rng)
     stations(args.stations, rng)
-    fixtures = {"member_tokens": member_tokens(args.tokens)}
+    tokens, token_user_ids = member_tokens(args.tokens)
+    fixtures = {"member_tokens": tokens, **coupon_fixtures(token_user_ids, rng)}
     (OUT / "fixtures.json").write_text(json.dumps(fixtures))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

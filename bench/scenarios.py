@@ -34,7 +34,7 @@ class Job:
 @dataclass
 class Scenario:
     name: str
-    job: callable  # fixtures -> Job
+    job: callable  # (fixtures, run number) -> Job
     min_ratio: float | None = None
     max_p99_vs_hello: float | None = None
     runs: int = RUNS
@@ -65,7 +65,7 @@ def run_wrk(job: Job, seconds: int, connections: int = CONNECTIONS) -> dict:
 
 
 def measure(scenario: Scenario, fixtures: dict) -> dict:
-    runs = [run_wrk(scenario.job(fixtures), scenario.seconds) for _ in range(scenario.runs)]
+    runs = [run_wrk(scenario.job(fixtures, run), scenario.seconds) for run in range(scenario.runs)]
     median = sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
     median["errors"] = sum(run["errors"] for run in runs)
     return median
@@ -76,14 +76,15 @@ def result_line(name: str, result: dict, ratio: float | None = None) -> str:
         f"RESULT name={name} rps={result['rps']:.1f} p50_ms={result['p50_us'] / 1000:.1f} "
         f"p95_ms={result['p95_us'] / 1000:.1f} p99_ms={result['p99_us'] / 1000:.1f} errors={result['errors']}"
     )
-    return line + (f" ratio={ratio:.2f}" if ratio is not None else "")
+    statuses = ",".join(f"{status}:{count}" for status, count in sorted(result["statuses"].items()))
+    return line + f" statuses={statuses}" + (f" ratio={ratio:.2f}" if ratio is not None else "")
 
 
-def hello_job(fixtures) -> Job:
+def hello_job(fixtures, run) -> Job:
     return Job(path="/hello")
 
 
-def me_job(fixtures) -> Job:
+def me_job(fixtures, run) -> Job:
     return Job(lines=[f"GET\t/api/v1/me/\tBearer {token}\t\t" for token in fixtures["member_tokens"]])
 
 
@@ -94,13 +95,13 @@ def _city_points(count: int, seed: int = 7):
     return [(24.874 + rng.uniform(-0.3, 0.3), 118.676 + rng.uniform(-0.3, 0.3)) for _ in range(count)]
 
 
-def nearest_stations_job(fixtures) -> Job:
+def nearest_stations_job(fixtures, run) -> Job:
     return Job(lines=[
         f"GET\t/api/v1/stations/?near={lat:.5f},{lng:.5f}&page_size=20\t\t\t" for lat, lng in _city_points(5000)
     ])
 
 
-def geojson_viewport_job(fixtures) -> Job:
+def geojson_viewport_job(fixtures, run) -> Job:
     # A phone's city viewport: about 4 × 7 km around a point.
     return Job(lines=[
         f"GET\t/api/v1/stations/geojson/?bbox={lng - 0.035:.5f},{lat - 0.02:.5f},{lng + 0.035:.5f},{lat + 0.02:.5f}\t\t\t"
@@ -108,10 +109,40 @@ def geojson_viewport_job(fixtures) -> Job:
     ])
 
 
+def claim_job(fixtures, run) -> Job:
+    # A fresh batch per run, every request another member: each one a real claim.
+    batch = fixtures["claim_batches"][run % len(fixtures["claim_batches"])]
+    return Job(lines=[f"POST\t/api/v1/coupon-batches/{batch}/claim/\tBearer {token}\t\t"
+                      for token in fixtures["member_tokens"]])
+
+
+def sold_out_job(fixtures, run) -> Job:
+    batch = fixtures["sold_out_batch"]
+    return Job(lines=[f"POST\t/api/v1/coupon-batches/{batch}/claim/\tBearer {token}\t\t"
+                      for token in fixtures["member_tokens"][1:]])
+
+
+def my_coupons_job(fixtures, run) -> Job:
+    return Job(lines=[f"GET\t/api/v1/me/coupons/\tBearer {token}\t\t" for token in fixtures["member_tokens"][:15_000]])
+
+
+def redeem_job(fixtures, run) -> Job:
+    codes = fixtures["redeem_codes"][run % len(fixtures["redeem_codes"])]
+    key = fixtures["partner_key"]
+    return Job(lines=[
+        f"POST\t/api/v1/coupons/redeem/\tApi-Key {key}\t{json.dumps({'code': code})}\tbench-{run}-{code}"
+        for code in codes
+    ])
+
+
 SCENARIOS = [
+    Scenario("coupon_claim_first_come", claim_job, min_ratio=0.40),
+    Scenario("coupon_claim_sold_out", sold_out_job, min_ratio=0.70, max_p99_vs_hello=2.0),
     Scenario("nearest_stations", nearest_stations_job, min_ratio=0.50),
     Scenario("stations_geojson_viewport", geojson_viewport_job, min_ratio=0.30),
     Scenario("me", me_job, min_ratio=0.40),
+    Scenario("my_coupons", my_coupons_job, min_ratio=0.40),
+    Scenario("coupon_redeem", redeem_job, min_ratio=0.30),
 ]
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
@@ -132,7 +133,7 @@ class SessionForm(forms.ModelForm):
 class SessionAdmin(ScopedAdmin):
     form = SessionForm
     list_display = ("__str__", "base_name", "starts_on", "ends_on", "seats", "confirmed_count", "attended_count",
-                    "organising_union", "roster_closed_at")
+                    "organising_union", "roster_closed_at", "roster_link")
     list_filter = ("program__kind", "starts_on")
     date_hierarchy = "starts_on"
     search_fields = ("program__name", "program__base__name")
@@ -147,6 +148,10 @@ class SessionAdmin(ScopedAdmin):
     @admin.display(description=_("base"))
     def base_name(self, session):
         return session.program.base.name
+
+    @admin.display(description=_("check-in"))
+    def roster_link(self, session):
+        return format_html('<a href="{}">{}</a>', reverse("convalescence:roster", args=[session.pk]), gettext("Roster"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -8,11 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.admin_scoping import role_allows
+from members.scoping import scope_queryset
 from unionportal.core.errors import DomainError
+from unionportal.core.pii import mask_name
 
 from . import selectors, services
 from .api import nomination_next_action
-from .models import Nomination, Theme
+from .models import Nomination, NominationStatus, Session, Theme
 
 
 def _member_or_none(request):
@@ -75,3 +78,41 @@ def nomination_confirm(request, pk: int):
 @require_POST
 def nomination_decline(request, pk: int):
     return _answer(request, pk, services.nomination_decline, _("Declined. Your place goes to the next member."))
+
+
+def _staff_session(request, pk):
+    """A session the staff member's tree organises; anything else does not exist for them."""
+    if not (request.user.is_staff and role_allows(request.user, "change")):
+        raise Http404
+    queryset = scope_queryset(Session.objects.select_related("program__base", "organising_union"), request.user)
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def session_roster(request, pk: int):
+    """Staff check members in on the day: scan the card's QR code (a scanner types it) or tick the list."""
+    session = _staff_session(request, pk)
+    if request.method == "POST":
+        scanned = request.POST.get("card", "").strip()
+        nomination_id = request.POST.get("nomination", "")
+        try:
+            nomination = services.nomination_check_in(
+                actor=request.user, session=session,
+                card_token=scanned if ":" in scanned else "", card_number="" if ":" in scanned else scanned,
+                nomination_id=int(nomination_id) if nomination_id.isdigit() else None,
+            )
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("%(name)s is checked in.") % {"name": mask_name(nomination.member.name)})
+        return redirect("convalescence:roster", pk=session.pk)
+    roster = list(
+        session.nominations.filter(status__in=(NominationStatus.CONFIRMED, NominationStatus.ATTENDED))
+        .select_related("member__organization").order_by("status", "member__organization__name", "pk")
+    )
+    for nomination in roster:
+        nomination.masked_name = mask_name(nomination.member.name)
+    return render(request, "convalescence/roster.html", {
+        "session": session, "roster": roster,
+        "attended": sum(1 for n in roster if n.status == NominationStatus.ATTENDED),
+    })

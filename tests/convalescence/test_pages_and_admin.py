@@ -174,3 +174,33 @@ def test_admin_creates_a_session_and_splits_quotas_through_the_services(client, 
     response = client.post(change, form)
     assert response.status_code == 200 and "名额分配合计超过" in response.content.decode()
     assert sorted(session.quotas.values_list("seats", flat=True)) == [5, 10]
+
+
+def test_staff_check_in_page_by_card_number_and_tick(client, world):
+    session = world["session"]
+    services.nomination_confirm(user=world["member"].user, nomination=world["nomination"])
+    second = make_member(world["enterprise_a"])
+    nomination = services.nomination_create(actor=world["enterprise_staff"], session=session, member=second)
+    services.nomination_approve(actor=world["city_staff"], nomination=nomination)
+    services.nomination_confirm(user=second.user, nomination=nomination)
+    url = reverse("convalescence:roster", args=[session.pk])
+
+    # staff outside the organising union's tree: not there; members: not there
+    client.force_login(make_staff(world["enterprise_b"]))
+    assert client.get(url).status_code == 404
+    client.force_login(world["member"].user)
+    assert client.get(url).status_code == 404
+
+    client.force_login(world["city_staff"])
+    page = client.get(url).content.decode()
+    assert "签到" in page and world["member"].name not in page  # names are masked
+    # before the first day the service refuses, and says why
+    response = client.post(url, {"card": world["member"].card_number}, follow=True)
+    assert "只能在班期期间签到" in response.content.decode()
+    Session.objects.filter(pk=session.pk).update(starts_on=timezone.localdate(), ends_on=timezone.localdate() + timedelta(days=4))
+    Nomination.objects.filter(session=session).update(trip_starts_on=timezone.localdate(),
+                                                      trip_ends_on=timezone.localdate() + timedelta(days=4))
+    client.post(url, {"card": world["member"].card_number})
+    client.post(url, {"nomination": nomination.pk})
+    assert set(session.nominations.values_list("status", flat=True)) == {"attended"}
+    assert Session.objects.get(pk=session.pk).attended_count == 2

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
-from members.admin_scoping import ScopedAdmin
+from members.admin_scoping import ScopedAdmin, role_allows
+from members.models import WorkerCategory
 from members.scoping import staff_assignment
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
@@ -22,7 +23,7 @@ from unionportal.core.pii import mask_name
 from . import coupon_chart
 from . import coupon_selectors as selectors
 from . import coupon_services as services
-from .models import Campaign, Coupon, CouponBatch, LotteryDraw, Merchant, Redemption
+from .models import Campaign, Coupon, CouponBatch, CouponKind, LotteryDraw, Merchant, Redemption
 
 
 def _with_counts(queryset, prefix=""):
@@ -33,8 +34,20 @@ def _with_counts(queryset, prefix=""):
     )
 
 
+class MerchantForm(forms.ModelForm):
+    accepted_kinds = forms.MultipleChoiceField(
+        label=_("accepted coupon kinds"), choices=CouponKind.choices, widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Merchant
+        fields = ("name", "organization", "accepted_kinds", "is_vending_machine", "is_active")
+
+
 @admin.register(Merchant)
 class MerchantAdmin(ScopedAdmin):
+    form = MerchantForm
+    autocomplete_fields = ("organization",)
     list_display = ("name", "organization", "kinds", "is_vending_machine", "is_active")
     list_filter = ("is_vending_machine", "is_active")
     search_fields = ("name",)
@@ -60,10 +73,16 @@ class BatchInline(admin.TabularInline):
     def get_queryset(self, request):
         return _with_counts(super().get_queryset(request))
 
+    def has_view_permission(self, request, obj=None):
+        return role_allows(request.user, "view")  # the campaign page already checked the scope
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description=_("used"))
@@ -111,6 +130,11 @@ class StatsExport:
 
 
 class CampaignForm(forms.ModelForm):
+    worker_categories = forms.MultipleChoiceField(
+        label=_("only these worker categories"), choices=WorkerCategory.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("Tick none for every worker category."),
+    )
+
     class Meta:
         model = Campaign
         fields = (
@@ -146,6 +170,11 @@ class CampaignAdmin(StatsExport, ScopedAdmin):
     date_hierarchy = "claim_starts_at"
     inlines = [BatchInline]
     show_full_result_count = False
+    autocomplete_fields = ("organization", "eligible_organization")
+
+    def has_delete_permission(self, request, obj=None):
+        # A campaign with batches has claims behind it: it stays, for the record.
+        return super().has_delete_permission(request, obj) and not (obj and obj.batches.exists())
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -17,7 +17,7 @@ def daily_chart_svg(days: list[tuple]) -> str:
     days = days[-60:]  # the last two months fit the page
     peak = max(max(claimed, redeemed) for _day, claimed, redeemed in days) or 1
     slot = (WIDTH - LEFT) / len(days)
-    bar = max(slot / 2 - 1, 1)
+    bar = min(max(slot / 2 - 1, 1), 18)
     plot = HEIGHT - TOP - BOTTOM
     bars = []
     for index, (day, claimed, redeemed) in enumerate(days):
@@ -34,12 +34,12 @@ def daily_chart_svg(days: list[tuple]) -> str:
         (b for b in bars if b[4] != "none"),
     )
     labels = format_html_join(
-        "", '<text x="{}" y="{}" font-size="11" fill="#5f6b76">{}</text>',
+        "", '<text x="{}" y="{}" font-size="12" fill="#5f6b76">{}</text>',
         ((b[0], b[1], b[5]) for b in bars if b[4] == "none"),
     )
     return format_html(
         '<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img" aria-label="{aria}">'
-        '<text x="0" y="{top}" font-size="11" fill="#5f6b76">{peak}</text>'
+        '<text x="0" y="{top}" font-size="12" fill="#5f6b76">{peak}</text>'
         '<line x1="{left}" y1="{base}" x2="{w}" y2="{base}" stroke="#c8cdd3"/>{rects}{labels}</svg>'
         '<p><span style="color:{c1}">■</span> {claimed} &nbsp; <span style="color:{c2}">■</span> {used}</p>',
         w=WIDTH, h=HEIGHT, aria=_("claims and redemptions per day"), top=TOP, peak=peak, left=LEFT,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from benefits import coupon_rules as rules
 from benefits.models import Campaign, Coupon, CouponBatch, LotteryApplication, Merchant, Redemption
 from members.models import Member, StaffAssignment
-from tests.factories import make_member, make_staff, make_tree, make_user
+from tests.factories import make_member, make_staff, make_tree
 from unionportal.core.services import api_key_issue
 
 from .builders import make_batch, make_merchant, make_open_campaign

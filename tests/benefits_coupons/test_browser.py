@@ -80,3 +80,37 @@ def test_worker_claims_a_coupon_on_a_phone(phone, live_server):
     assert "已达活动限领数" in phone.inner_text("main")  # two coupons: the campaign's limit
     phone.screenshot(path=str(ARTIFACTS / "coupons-after-360.png"), full_page=True)
     assert phone.failed_requests == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_follow_a_campaign_in_the_back_office(phone, live_server):
+    from benefits import coupon_services as services
+    from benefits.models import CouponBatch
+    from tests.factories import make_staff
+
+    tree = make_tree()
+    campaign = make_open_campaign(tree["district_a"])
+    make_batch(campaign, kind="movie", title="观影券", face_value=Decimal("40.00"), quantity=40)
+    make_batch(campaign, kind="meal", title="餐饮券", face_value=Decimal("50.00"), quantity=20)
+    cinema = make_merchant(tree["district_a"])
+    movie = CouponBatch.objects.select_related("campaign__organization").get(kind="movie")
+    for index in range(6):
+        coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+        if index % 2:
+            services.coupon_redeem(merchant=cinema, code=coupon.code, idempotency_key=f"k{index}")
+    staff = make_staff(tree["district_a"], phone="13812340000")
+
+    phone.set_viewport_size({"width": 1024, "height": 900})
+    phone.goto(live_server.url + "/admin/login/")
+    phone.fill("#id_username", staff.phone)
+    phone.fill("#id_password", "a-good-password-1")
+    phone.click("input[type=submit], button[type=submit]")
+    phone.goto(live_server.url + f"/admin/benefits/campaign/{campaign.pk}/change/")
+    body = phone.inner_text("#content")
+    assert "每日领取与核销" in body and "观影券" in body and "餐饮券" in body
+    assert phone.locator("svg rect").count() == 2
+    phone.screenshot(path=str(ARTIFACTS / "coupons-admin-campaign.png"), full_page=True)
+    phone.goto(live_server.url + "/admin/benefits/couponbatch/")
+    assert "240.00 / 120.00" in phone.inner_text("#content")  # 6 claimed, 3 used, at 40 CNY
+    phone.screenshot(path=str(ARTIFACTS / "coupons-admin-batches.png"), full_page=True)

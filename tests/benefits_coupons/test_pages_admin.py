@@ -211,3 +211,25 @@ def test_campaign_page_charts_activity_and_exports_all_batches(client, tree, cam
 
     rows = list(load_workbook(BytesIO(export.content)).active.values)
     assert len(rows) == 3 and {row[1] for row in rows[1:]} == {"观影", "疗休养"}
+
+
+def test_admin_campaign_add_goes_through_the_service(client, tree):
+    client.force_login(make_staff(tree["district_a"]))
+    data = {
+        "organization": tree["district_a"].pk, "title": "智送清凉", "description": "", "budget": "75000.00",
+        "claim_starts_at_0": "2026-07-01", "claim_starts_at_1": "10:00:00",
+        "claim_ends_at_0": "2026-06-30", "claim_ends_at_1": "10:00:00",
+        "use_ends_at_0": "2026-10-31", "use_ends_at_1": "23:59:59", "per_member_limit": "2",
+        "worker_categories": ["delivery_rider", "courier"], "frontline_only": "on",
+        "batches-TOTAL_FORMS": "0", "batches-INITIAL_FORMS": "0",
+    }
+    refused = client.post(reverse("admin:benefits_campaign_add"), data)
+    assert refused.status_code == 200 and "领取截止时间必须晚于开始时间" in refused.content.decode()
+    data.update({"claim_ends_at_0": "2026-07-31"})
+    data["organization"] = tree["district_b"].pk  # another district: not a choice
+    assert client.post(reverse("admin:benefits_campaign_add"), data).status_code == 200
+    data["organization"] = tree["district_a"].pk
+    assert client.post(reverse("admin:benefits_campaign_add"), data).status_code == 302
+    campaign = Campaign.objects.get(title="智送清凉")
+    assert campaign.worker_categories == ["delivery_rider", "courier"] and campaign.frontline_only
+    assert AuditLog.objects.filter(action="coupon_campaign_created", object_id=str(campaign.pk)).exists()

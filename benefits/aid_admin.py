@@ -21,7 +21,7 @@ from members.scoping import scope_prefix, scope_queryset
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
 
-from . import aid_exports, aid_selectors, aid_services
+from . import aid_exports, aid_reports, aid_selectors, aid_services
 from .models import AidClaim, AidClaimDocument, AidEnrolment, AidPayment, AidPlan, MemberAidYear
 
 
@@ -52,7 +52,7 @@ class AidPlanAdmin(ScopedAdmin):
     """Every staff member may read the terms; only the federation's superusers change them."""
 
     list_display = ("title", "year", "organization", "coverage_starts_on", "coverage_ends_on", "premium",
-                    "deductible_per_year", "yearly_cap", "is_open_for_enrolment")
+                    "deductible_per_year", "yearly_cap", "is_open_for_enrolment", "report_link")
     list_filter = ("year", "is_open_for_enrolment")
     list_select_related = ("organization",)
     staff_may_add = False
@@ -76,6 +76,41 @@ class AidPlanAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    @admin.display(description=_("report"))
+    def report_link(self, plan):
+        return format_html('<a href="{}">{}</a>', reverse("admin:benefits_aidplan_report", args=[plan.pk]),
+                           gettext("By district"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="benefits_aidplan_report"),
+            path("<int:pk>/report.xlsx", self.admin_site.admin_view(self.report_export),
+                 name="benefits_aidplan_report_xlsx"),
+        ] + super().get_urls()
+
+    def _report(self, request, pk):
+        plan = self.get_queryset(request).filter(pk=pk).first()
+        if plan is None or not self.has_view_permission(request, plan):
+            raise Http404
+        return plan, aid_reports.aid_plan_district_report(plan, request.user)
+
+    def report_view(self, request, pk):
+        plan, rows = self._report(request, pk)
+        top = max([row.coverage_percent or 0 for row in rows] + [1])
+        bars = [{"row": row, "width": float((row.coverage_percent or 0) * 100 / top), "y": 8 + index * 30}
+                for index, row in enumerate(rows)]
+        context = {**self.admin_site.each_context(request), "title": _("Mutual aid by district"), "plan": plan,
+                   "rows": rows, "bars": bars, "chart_height": 16 + 30 * len(rows), "opts": self.model._meta}
+        return TemplateResponse(request, "admin/benefits/aid/report.html", context)
+
+    def report_export(self, request, pk):
+        from django.http import HttpResponse
+
+        plan, rows = self._report(request, pk)
+        response = HttpResponse(aid_reports.aid_report_workbook(plan, rows), content_type=aid_exports.XLSX)
+        response["Content-Disposition"] = f'attachment; filename="aid-report-{plan.year}.xlsx"'
+        return response
 
     def has_delete_permission(self, request, obj=None):
         return False  # claims refer to a plan's terms for ever

@@ -58,3 +58,29 @@ def test_member_files_a_claim_on_the_phone(page, live_server):  # noqa: F811
     page.screenshot(path=str(ARTIFACTS / "aid-claim-approved-360.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert page.failed_requests == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_reviewer_sees_the_breakdown_and_the_district_report(page, live_server):  # noqa: F811
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from benefits.models import AidPlan
+
+    call_command("seed_demo", stdout=StringIO())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "13900000001")
+    page.fill("#id_password", "union-demo-2026")
+    page.click("input[type=submit]")
+    claim = AidClaim.objects.get(status="paid")
+    page.goto(live_server.url + f"/admin/benefits/aidclaim/{claim.pk}/change/")
+    assert "补助金额：155,550.00 元" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "aid-admin-claim.png"), full_page=True)
+    plan = AidPlan.objects.get()
+    page.goto(live_server.url + f"/admin/benefits/aidplan/{plan.pk}/report/")
+    assert "鲤城区总工会" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "aid-admin-report.png"), full_page=True)
+    assert page.failed_requests == []

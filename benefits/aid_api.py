@@ -24,6 +24,7 @@ from unionportal.core.errors import DomainError
 from unionportal.core.permissions import IsMember
 
 from . import aid_rules
+from .aid_documents import document_read
 from . import aid_selectors as selectors
 from . import aid_services as services
 from .models import AidClaim, AidClaimKind, AidEnrolment, AidPlan
@@ -331,10 +332,12 @@ class AidClaimsView(ListAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         uploads = fields.pop("documents", [])
-        claim = services.aid_claim_submit(
-            member=request.user.member, today=timezone.localdate(),
-            documents=[(upload.read(), upload.name) for upload in uploads], **fields,
-        )
+        try:
+            documents = [document_read(upload) for upload in uploads]
+        except DomainError as error:
+            raise DomainError(error.code, error.message, field="documents") from None
+        claim = services.aid_claim_submit(member=request.user.member, today=timezone.localdate(),
+                                          documents=documents, **fields)
         return Response(AidClaimSerializer(_claim_or_404(request.user, claim.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -358,9 +361,8 @@ class AidClaimDocumentsView(APIView):
         claim = _own_claim_or_404(request.user, pk)
         data = DocumentUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        document = services.aid_claim_document_add(claim=claim, actor=request.user, data=upload.read(),
-                                                   filename=upload.name)
+        content, name = document_read(data.validated_data["file"])
+        document = services.aid_claim_document_add(claim=claim, actor=request.user, data=content, filename=name)
         return Response(AidClaimDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 

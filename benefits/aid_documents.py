@@ -27,6 +27,17 @@ def max_document_bytes() -> int:
     return getattr(settings, "AID_DOCUMENT_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
+def document_read(upload) -> tuple[bytes, str]:
+    """The bytes and name of an uploaded file, refusing an oversized one before reading it."""
+    limit = max_document_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise DomainError(
+            "file_too_large", _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024) or 1},
+            field="file",
+        )
+    return upload.read(limit + 1), upload.name
+
+
 def document_check(data: bytes) -> str:
     """The content type of an acceptable document; DomainError(field="file") otherwise."""
     if not data:

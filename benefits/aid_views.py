@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from unionportal.core.errors import DomainError
 
 from . import aid_rules
+from .aid_documents import document_read
 from . import aid_selectors as selectors
 from . import aid_services as services
 from .models import AidClaim, AidClaimKind
@@ -109,8 +110,8 @@ class ClaimForm(forms.Form):
 
 
 def _uploads(request):
-    files = request.FILES.getlist("documents")[:MAX_UPLOADS]
-    return [(upload.read(), upload.name) for upload in files]
+    """(bytes, name) of the chosen files; an oversized one raises DomainError before it is read."""
+    return [document_read(upload) for upload in request.FILES.getlist("documents")[:MAX_UPLOADS]]
 
 
 @login_required
@@ -120,10 +121,14 @@ def aid_claim_new(request):
         raise Http404
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        documents = _uploads(request)
-        if not documents:
+        try:
+            documents = _uploads(request)
+        except DomainError as error:
+            documents = None
+            form.add_error(None, str(error.message))
+        if documents == []:
             form.add_error(None, gettext("Add at least one photo or PDF of your invoices and discharge summary."))
-        else:
+        elif documents:
             try:
                 claim = services.aid_claim_submit(member=member, today=timezone.localdate(), documents=documents,
                                                   **form.cleaned_data)
@@ -160,7 +165,11 @@ def aid_claim(request, pk):
 @require_POST
 def aid_claim_documents(request, pk):
     claim = _own_claim(request, pk)
-    uploads = _uploads(request)
+    try:
+        uploads = _uploads(request)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("benefits:aid-claim", pk=claim.pk)
     if not uploads:
         messages.error(request, gettext("Choose a photo or PDF first."))
     for data, name in uploads:

@@ -260,3 +260,18 @@ def test_permission_table(scene, endpoint, role):
         assert response["Content-Disposition"].startswith("attachment")
         assert response["Content-Type"] == "application/pdf"
         assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_oversized_and_fake_documents_are_refused_with_the_field(enrolled_now, settings):
+    settings.AID_DOCUMENT_MAX_BYTES = 1024 * 1024
+    claim = file_claim(enrolled_now, admitted_on=timezone.localdate() - timedelta(days=3),
+                       discharged_on=timezone.localdate() - timedelta(days=1), today=timezone.localdate())
+    client = client_for(enrolled_now.user)
+    url = f"/api/v1/aid-claims/{claim.pk}/documents/"
+    big = client.post(url, {"file": SimpleUploadedFile("big.png", png_bytes() + b"\0" * (2 * 1024 * 1024))},
+                      format="multipart")
+    assert big.status_code == 400 and big.json()["code"] == "file_too_large" and "file" in big.json()["fields"]
+    fake = client.post(url, {"file": SimpleUploadedFile("scan.pdf", b"#!/bin/sh\necho hi\n", "application/pdf")},
+                       format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert fake.status_code == 400 and fake.json()["fields"]["file"] == ["Only JPEG, PNG or PDF files can be uploaded."]
+    assert claim.documents.count() == 0

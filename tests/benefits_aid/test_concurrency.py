@@ -74,3 +74,36 @@ def test_one_claim_approved_twice_at_once_counts_once():
 
     assert [error.code for error in errors] == ["claim_not_open"]
     assert MemberAidYear.objects.get(member=member).aid_paid == D("3000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_invoice_filed_twice_at_once_is_claimed_once():
+    from benefits.models import AidClaimInvoice
+    from unionportal.core.errors import DomainError
+
+    tree = make_tree()
+    plan = make_plan(tree["city"])
+    members = [make_member(tree["enterprise_a"]) for _ in range(2)]
+    for member in members:
+        aid_services.aid_enrolment_create(member=member, plan=plan, payment_reference="WX", actor=member.user)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit(member):
+        try:
+            barrier.wait(timeout=10)
+            file_claim(member, invoice_numbers=["FP-SAME-1"])
+            outcomes.append("filed")
+        except DomainError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(member,)) for member in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["filed", "invoice_already_claimed"]
+    assert AidClaimInvoice.objects.filter(invoice_number="FP-SAME-1").count() == 1
+    assert AidClaim.objects.count() == 1  # the loser's claim row was rolled back with its invoices

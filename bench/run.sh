@@ -57,6 +57,7 @@ export BENCH_URL="http://127.0.0.1:$port"
 status=0
 python -m bench.limits || status=1
 python -m bench.sql_timings || status=1
+python -m bench.admin_timings || status=1
 python -m bench.scenarios || status=1
 python -m bench.storm || status=1
 exit $status

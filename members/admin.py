@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import Http404, HttpResponseNotAllowed
@@ -36,7 +37,10 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         query = self.object_list.order_by().values("pk")[: self.CAP + 1].query
-        sql, params = query.sql_with_params()
+        try:
+            sql, params = query.sql_with_params()
+        except EmptyResultSet:  # e.g. a filter that can match nothing
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", params)
             return cursor.fetchone()[0]
@@ -309,6 +313,10 @@ class TransferInline(admin.TabularInline):
     fields = ("transferred_at", "from_organization", "to_organization", "reason", "transferred_by")
     readonly_fields = fields
     can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        # Shown with the member, whose admin already checked the staff member's scope.
+        return role_allows(request.user, "view")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,8 +4,11 @@ Only `manage.py seed_demo` calls this; the fixed logins exist nowhere else.
 """
 
 import random
+import secrets
 from datetime import date, timedelta
+from functools import lru_cache
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.utils import timezone
 
 from .models import (
@@ -94,10 +97,19 @@ def seed_tree():
     return city, licheng, Organization.objects.get_children(city).get(name="丰泽区总工会"), lizhong, enterprise
 
 
+@lru_cache(maxsize=1)
+def demo_password_hash() -> str:
+    # Every fixed login shares the demo password, so it is hashed once per process:
+    # the slow password hash would otherwise dominate seeding (and every test using it).
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_user(phone: str, name: str, *, is_staff=False, is_superuser=False) -> User:
     user = User.objects.filter(phone_hash=phone_hash(phone)).first()
     if user is None:
-        user = User.objects.create_user(phone, DEMO_PASSWORD, name=name, is_staff=is_staff, is_superuser=is_superuser)
+        user = User(name=name, is_staff=is_staff, is_superuser=is_superuser, password=demo_password_hash())
+        user.set_phone(phone)
+        user.save()
     return user
 
 
@@ -183,7 +195,7 @@ def seed_members_bulk(*, lizhong_reviewer, count=BULK_MEMBERS):
         name = rng.choice(FAMILY_NAMES) + rng.choice(MORE_GIVEN_NAMES)
         phone = bulk_phone(index)
         user = User(phone=phone, phone_hash=phone_hash(phone), name=name, date_joined=now)
-        user.set_unusable_password()  # demo crowd members do not log in; no slow hashing
+        user.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)  # the crowd does not log in
         users.append(user)
         birth = date(1962, 1, 1) + timedelta(days=index * 3 + rng.randrange(3))
         id_number = demo_id_number(union.division_code or "350500", birth, index % 1000)

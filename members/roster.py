@@ -265,6 +265,7 @@ class RosterUploadForm(forms.Form):
             from .admin import organization_autocomplete
 
             self.fields["organization"].widget = organization_autocomplete()
+            self.fields["organization"].queryset = unions  # hands the choices to the new widget
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

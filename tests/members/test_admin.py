@@ -221,3 +221,53 @@ def test_export_is_masked_and_scoped(world):
     assert values[0][0] == "真实姓名"
     assert own.card_number in flat and other.card_number not in flat
     assert own.masked_id_number in flat and own.id_number not in flat and own.user.phone not in flat
+
+
+ADMIN_PAGES = [
+    "/admin/", "/admin/members/member/", "/admin/members/member/?status=pending&worker_category=courier",
+    "/admin/members/pendingmember/", "/admin/members/organization/", "/admin/members/organization/?q=丰泽",
+    "/admin/members/organization/add/", "/admin/members/staffassignment/", "/admin/members/staffassignment/add/",
+    "/admin/members/user/", "/admin/members/user/add/", "/admin/members/consentversion/",
+    "/admin/members/personaldataaccess/", "/admin/members/rosterimport/", "/admin/members/member/import/",
+]
+
+
+def test_every_members_admin_page_renders_for_the_city_superuser(demo):
+    from members.models import User
+
+    client = logged_in(User.objects.get_by_phone("13900000001"))
+    member = Member.objects.select_related("user").filter(organization__name="泉州鲤中纺织有限公司工会").first()
+    for url in ADMIN_PAGES + [f"/admin/members/member/{member.pk}/change/",
+                              f"/admin/members/pendingmember/{member.pk}/change/"]:
+        response = client.get(url)
+        assert response.status_code in (200, 302), url
+        page = response.content.decode()
+        assert member.id_number not in page and member.user.phone not in page, url
+
+
+def test_union_filter_drills_down_without_listing_everything(demo):
+    from members.models import User
+
+    client = logged_in(User.objects.get_by_phone("13900000002"))  # 鲤城区 admin
+    licheng = Organization.objects.get(name="鲤城区总工会")
+    lizhong = Organization.objects.get(name="鲤中街道总工会")
+    page = client.get("/admin/members/member/", {"union": lizhong.pk}).content.decode()
+    assert f"?union={licheng.pk}" in page and "鲤中街道辖区制造企业工会" in page
+    fengze = Organization.objects.get(name="丰泽区总工会")
+    outside = client.get("/admin/members/member/", {"union": fengze.pk}).content.decode()
+    assert "0 会员" in outside or "0 条" in outside or "0 " in outside
+
+
+def test_transfer_action_moves_members_inside_the_tree(world):
+    tree = world["tree"]
+    member = make_member(tree["enterprise_a"])
+    target = Organization.objects.add_child(tree["street_a"], dict(kind="joint", name="甲联合工会"))
+    client = logged_in(world["people"]["district_a_staff"])
+    ask = client.post("/admin/members/member/", {"action": "transfer_selected", "_selected_action": [member.pk]})
+    assert ask.status_code == 200 and "autocomplete" in ask.content.decode()
+    client.post("/admin/members/member/", {"action": "transfer_selected", "_selected_action": [member.pk],
+                                           "apply": "1", "organization": target.pk, "reason": "换工作"})
+    member.refresh_from_db()
+    assert member.organization == target and member.transfers.get().reason == "换工作"
+    change = client.get(f"/admin/members/member/{member.pk}/change/").content.decode()
+    assert "甲联合工会" in change and "换工作" in change

@@ -1,7 +1,9 @@
 """The stations API: public search (list, detail, GeoJSON), kiosk readings, members' own actions."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -255,11 +257,11 @@ class StationListView(PublicView):
     def get(self, request):
         data = StationSearchSerializer.from_query(request.query_params)
         moment = selectors.local_now()
-        queryset = selectors.station_search(StationSearchSerializer.search(data), now=moment)
+        search = StationSearchSerializer.search(data)
+        queryset = selectors.station_search(search, now=moment)
         paginator = StandardPagination()
         page = paginator.paginate_queryset(selectors.station_list_rows(queryset, now=moment), request, view=self)
-        near = StationSearchSerializer.search(data).near
-        rows = [station_row(s, crs=data["crs"], moment=moment, near=near) for s in page]
+        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near) for s in page]
         return paginator.get_paginated_response(StationRowSerializer(rows, many=True).data)
 
 
@@ -323,6 +325,14 @@ class HealthReadingInSerializer(serializers.Serializer):
     uric_acid = serializers.IntegerField(required=False, label=_("Uric acid"))
     bmi = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, label=_("Body mass index"))
     spo2 = serializers.IntegerField(required=False, label=_("Blood oxygen saturation"))
+
+    def validate_measured_at(self, value):
+        now = timezone.now()
+        if value > now + timedelta(minutes=5):
+            raise serializers.ValidationError(_("The measuring time is in the future."))
+        if value < now - timedelta(days=30):
+            raise serializers.ValidationError(_("Readings older than 30 days are not accepted."))
+        return value
 
     def validate(self, data):
         values = {name: Decimal(data[name]) for name in rules.REFERENCE_RANGES if data.get(name) is not None}

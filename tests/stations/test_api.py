@@ -261,3 +261,12 @@ def test_station_permission_table(api_client, tree):
                 assert counts == (HealthReading.objects.count(), Rating.objects.count(),
                                   SessionBooking.objects.count()), (role, name)
                 assert set(response.json()) >= {"detail", "code"}
+
+
+def test_a_kiosk_cannot_date_a_reading_in_the_future(api_client, tree, kiosk):
+    _station, auth = kiosk
+    member = make_member(tree["enterprise_a"])
+    future = (timezone.now() + timedelta(hours=2)).isoformat()
+    response = api_client.post("/api/v1/health-readings/", {"card_number": member.card_number, "heart_rate": 70,
+                                                            "measured_at": future}, format="json", **auth)
+    assert response.status_code == 400 and "measured_at" in response.json()["fields"]

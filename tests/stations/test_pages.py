@@ -123,3 +123,16 @@ def test_members_see_their_own_health_results_and_the_look_is_logged(client, tre
     assert AuditLog.objects.filter(action="health_readings_viewed", object_id=str(member.pk)).count() == 1
     client.logout()
     assert client.get("/stations/my-health/").status_code == 302
+
+
+def test_markers_follow_the_tiles_datum(client, tree, settings):
+    import json
+
+    from stations import rules
+
+    make_station(tree["street_a"], lat=24.874, lng=118.676)
+    settings.MAP_TILES_CRS = "gcj02"
+    response = client.get("/stations/", {"lat": "24.874", "lng": "118.676"})
+    data = json.loads(re.search(r'id="map-data" type="application/json">(.*?)</script>', response.content.decode()).group(1))
+    g_lat, g_lng = rules.wgs84_to_gcj02(24.874, 118.676)
+    assert data["stations"][0]["lat"] == round(g_lat, 6) and data["stations"][0]["lng"] == round(g_lng, 6)

@@ -393,9 +393,6 @@ class MemberAdmin(ScopedAdmin):
         if values:
             services.member_set_attributes(actor=request.user, member=obj, **values)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the transfer inline is read-only
-
     # -- actions --
     @admin.action(description=_("Verify the selected applications"))
     def verify_selected(self, request, queryset):

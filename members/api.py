@@ -257,9 +257,11 @@ class MemberListView(generics.ListAPIView):
         queryset = selectors.members_visible_to(
             self.request.user, status=status_value, organization=organization, query=params.get("q", "")[:64],
         )
-        # The verification queue reads oldest first; everything else newest first.
-        return queryset.order_by("joined_at", "pk") if status_value == Member.Status.PENDING else queryset.order_by(
-            "-joined_at", "-pk")
+        # The verification queue reads oldest first (status+joined_at index); everything else
+        # newest first by primary key, which an index serves at any size.
+        if status_value == Member.Status.PENDING:
+            return queryset.order_by("joined_at", "pk")
+        return queryset.order_by("-pk")
 
 
 class MemberDetailView(APIView):

@@ -20,7 +20,8 @@ from unionportal.core.services import audit_log, notification_send
 
 from . import rules
 from .models import (
-    Consent, ConsentVersion, Member, MemberTransfer, Organization, PersonalDataAccess, User, WorkerCategory,
+    Consent, ConsentVersion, Member, MemberTransfer, Organization, PendingMember, PersonalDataAccess, User,
+    WorkerCategory,
     id_number_hash, phone_hash,
 )
 from .scoping import is_in_scope, staff_assignment
@@ -417,16 +418,21 @@ def member_erase(*, user: User, password: str, reason: str = "") -> Member:
 
 
 def _audit_history_anonymise(member: Member) -> None:
-    """Free-text reasons in the member's audit history may name the person: drop them."""
+    """History may name the person: free-text reasons in audit rows and transfers, and the
+    back office's own change history (which stores each object's name). Empty them."""
+    from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
     from unionportal.core.models import AuditLog
 
-    rows = AuditLog.objects.filter(content_type=ContentType.objects.get_for_model(Member), object_id=str(member.pk))
+    types = [ContentType.objects.get_for_model(model, for_concrete_model=False) for model in (Member, PendingMember)]
+    rows = AuditLog.objects.filter(content_type__in=types, object_id=str(member.pk))
     for row in rows:
         if "reason" in row.changes:
             row.changes = {key: value for key, value in row.changes.items() if key != "reason"}
             row.save(update_fields=["changes"])
+    MemberTransfer.objects.filter(member=member).update(reason="")
+    LogEntry.objects.filter(content_type__in=types, object_id=str(member.pk)).update(object_repr=str(member))
 
 
 # The card's QR code: a signed, short-lived token naming the member.

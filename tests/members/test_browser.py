@@ -93,15 +93,18 @@ def test_worker_joins_reviewer_verifies_member_sees_the_card(browser, live_serve
     staff.goto(live_server.url + "/admin/login/")
     staff.fill("#id_username", reviewer.phone)
     staff.fill("#id_password", "a-good-password-1")
-    staff.click("input[type=submit]")
+    with staff.expect_navigation():
+        staff.click("input[type=submit]")
     staff.goto(live_server.url + "/admin/members/pendingmember/")
     body = staff.inner_text("body")
     assert "林志明" in body and member.masked_id_number in body and id_number not in body
     staff.screenshot(path=str(ARTIFACTS / "members-admin-queue.png"), full_page=True)
     staff.check(f"input[name=_selected_action][value='{member.pk}']")
     staff.select_option("select[name=action]", "verify_selected")
-    staff.click("button[name=index]")
-    assert "已审核通过 1 份申请" in staff.inner_text("body")
+    with staff.expect_navigation():
+        staff.click("button[name=index]")
+    staff.wait_for_selector("ul.messagelist")
+    assert "已审核通过 1 份申请" in staff.inner_text("ul.messagelist")
     member.refresh_from_db()
     assert member.status == "active" and member.verified_by == reviewer
 

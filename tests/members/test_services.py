@@ -180,6 +180,9 @@ def test_reveal_needs_the_permission_and_writes_the_access_log(tree):
 def test_erasure_anonymises_the_person_and_keeps_only_a_bare_audit_row(tree):
     member = register(tree["enterprise_a"], name="蔡美玲")
     staff = make_staff(tree["enterprise_a"])
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    LogEntry.objects.log_actions(user_id=staff.pk, queryset=[member], action_flag=CHANGE, change_message="x")
     services.member_reject(actor=staff, member=member, reason="蔡美玲 资料不全")
     id_number, phone = member.id_number, member.user.phone
     with pytest.raises(DomainError):
@@ -195,6 +198,7 @@ def test_erasure_anonymises_the_person_and_keeps_only_a_bare_audit_row(tree):
     assert "member_erased" in [row.action for row in rows]
     text = str([row.changes for row in rows])
     assert "蔡美玲" not in text and id_number not in text and phone not in text
+    assert "蔡美玲" not in LogEntry.objects.get(object_id=str(member.pk)).object_repr
     # the ID number and the phone are free again
     again = register(tree["enterprise_a"], id_number=id_number, phone=phone)
     assert again.pk != member.pk

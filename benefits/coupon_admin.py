@@ -328,6 +328,12 @@ class CouponAdmin(ScopedAdmin):
     readonly_fields = fields
     staff_may_add = False
 
+    def get_search_results(self, request, queryset, search_term):
+        # Staff type codes as printed (groups with dashes, lower case): search the stored form.
+        from . import coupon_rules as rules
+
+        return super().get_search_results(request, queryset, rules.normalize_code(search_term))
+
     @admin.display(description=_("member"))
     def member_name(self, coupon):
         return mask_name(coupon.member.name)

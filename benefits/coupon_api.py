@@ -277,7 +277,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class CouponRedeemView(APIView):
-    """A merchant or vending machine redeems a coupon by its code or pickup code, once."""
+    """A merchant or vending machine redeems a coupon by its code or pickup code, once.
+
+    `code` is the 17-character coupon code (dashes, spaces and case do not matter; the last
+    character is a check character, so a typo answers 400 `invalid_code` without a lookup) or,
+    for vending machines, the 8-digit pickup code. Send a new `Idempotency-Key` per attempt and
+    the same one when retrying: a retry gets the first answer (header `Idempotent-Replayed:
+    true`), the same key with another code answers 422. Wrong codes are counted per key: after
+    a few in a minute the key gets 429 for the rest of that minute.
+    """
 
     permission_classes = [api_key_scope("coupons:redeem")]
     throttle_classes = [*APIView.throttle_classes, RedeemGuessThrottle]

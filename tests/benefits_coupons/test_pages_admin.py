@@ -233,3 +233,19 @@ def test_admin_campaign_add_goes_through_the_service(client, tree):
     campaign = Campaign.objects.get(title="智送清凉")
     assert campaign.worker_categories == ["delivery_rider", "courier"] and campaign.frontline_only
     assert AuditLog.objects.filter(action="coupon_campaign_created", object_id=str(campaign.pk)).exists()
+
+
+def test_admin_finds_a_coupon_by_its_printed_code(client, tree, campaign):
+    from benefits import coupon_rules as rules
+    from benefits import coupon_services as services
+
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    other = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
+    client.force_login(make_staff(tree["district_a"]))
+    page = client.get(reverse("admin:benefits_coupon_changelist"), {"q": rules.format_code(coupon.code).lower()})
+    body = page.content.decode()
+    link = reverse("admin:benefits_coupon_change", args=[coupon.pk])
+    assert link in body and reverse("admin:benefits_coupon_change", args=[other.pk]) not in body
+    client.force_login(make_staff(tree["district_b"]))
+    assert link not in client.get(reverse("admin:benefits_coupon_changelist"), {"q": coupon.code}).content.decode()

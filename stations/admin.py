@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
@@ -50,12 +50,31 @@ class StationForm(forms.ModelForm):
             self.initial["honours"] = "\n".join(self.instance.honours)
 
 
-class OpeningHoursInline(admin.TabularInline):
+class RoleInline:
+    """Inlines follow the staff role, like ScopedAdmin (the parent admin has checked the scope).
+
+    Django's own inline checks ask for model permissions, which staff roles do not grant.
+    """
+
+    def has_view_permission(self, request, obj=None):
+        return role_allows(request.user, "view")
+
+    def has_add_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return role_allows(request.user, "change")
+
+
+class OpeningHoursInline(RoleInline, admin.TabularInline):
     model = OpeningHours
     extra = 0
 
 
-class OpeningExceptionInline(admin.TabularInline):
+class OpeningExceptionInline(RoleInline, admin.TabularInline):
     model = OpeningException
     extra = 0
 
@@ -64,7 +83,7 @@ class OpeningExceptionInline(admin.TabularInline):
         return super().get_queryset(request).filter(date__gte=timezone.localdate() - timedelta(days=1))
 
 
-class MobileStopInline(LeafletGeoAdminMixin, admin.StackedInline):
+class MobileStopInline(RoleInline, LeafletGeoAdminMixin, admin.StackedInline):
     model = MobileStop
     extra = 0
 
@@ -72,12 +91,12 @@ class MobileStopInline(LeafletGeoAdminMixin, admin.StackedInline):
         return super().get_queryset(request).filter(date__gte=timezone.localdate())
 
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(RoleInline, admin.TabularInline):
     model = StationPhoto
     extra = 0
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(RoleInline, admin.TabularInline):
     model = ServiceSession
     extra = 0
     fields = ("kind", "title", "starts_at", "ends_at", "capacity", "booked")
@@ -87,7 +106,7 @@ class SessionInline(admin.TabularInline):
         return super().get_queryset(request).filter(ends_at__gte=timezone.now())
 
 
-class OfferingInline(admin.TabularInline):
+class OfferingInline(RoleInline, admin.TabularInline):
     model = ServiceOffering
     extra = 0
 
@@ -151,7 +170,7 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
         if not obj.pk:
             return "—"
         return format_html('<a href="{}" target="_blank">{}</a>', reverse("stations:poster", args=[obj.pk]),
-                           _t("Print the check-in poster"))
+                           gettext("Print the check-in poster"))
 
     def get_urls(self):
         return [
@@ -177,10 +196,10 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
             )
             if all(not row.errors for row in rows):
                 saved = importing.stations_import(rows=rows, user=request.user)
-                messages.success(request, _t("%(count)d stations imported.") % {"count": len(saved)})
+                messages.success(request, gettext("%(count)d stations imported.") % {"count": len(saved)})
                 return redirect("admin:stations_station_changelist")
         context = {
-            **self.admin_site.each_context(request), "title": _t("Import stations"), "form": form,
+            **self.admin_site.each_context(request), "title": gettext("Import stations"), "form": form,
             "bad_rows": [row for row in rows or [] if row.errors], "row_count": len(rows or []),
             "opts": self.model._meta,
         }
@@ -202,7 +221,7 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
             period["percent"] = round(100 * period["visits"] / top)
         most, least = selectors.stations_by_use(request.user, since=today - timedelta(days=29))
         context = {
-            **self.admin_site.each_context(request), "title": _t("Station usage"), "periods": periods, "by": by,
+            **self.admin_site.each_context(request), "title": gettext("Station usage"), "periods": periods, "by": by,
             "station": station, "most": most, "least": least, "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/stations/station/usage.html", context)
@@ -313,7 +332,7 @@ class ServiceOrderAdmin(ScopedAdmin):
             self._decide(request, self._decidable(request, queryset), confirm=False, reason=form.cleaned_data["reason"])
             return None
         context = {
-            **self.admin_site.each_context(request), "title": _t("Decline orders"), "form": form,
+            **self.admin_site.each_context(request), "title": gettext("Decline orders"), "form": form,
             "orders": queryset, "opts": self.model._meta, "action": "decline_orders",
         }
         return TemplateResponse(request, "admin/stations/serviceorder/decline.html", context)
@@ -327,7 +346,7 @@ class ServiceOrderAdmin(ScopedAdmin):
             except DomainError as error:
                 messages.error(request, f"{order}: {error.message}")
         if done:
-            messages.success(request, _t("%(count)d orders decided.") % {"count": done})
+            messages.success(request, gettext("%(count)d orders decided.") % {"count": done})
 
 
 @admin.register(HealthReading)

@@ -172,3 +172,14 @@ def test_a_grassroots_union_orders_a_service_from_the_menu(client, tree):
         "offering": offering.pk, "organization": tree["enterprise_b"].pk, "date": date, "head_count": 5,
     })
     assert response.status_code == 200 and ServiceOrder.objects.count() == 1
+
+
+def test_staff_edit_opening_hours_inline_and_viewers_only_see_them(client, tree):
+    station = make_station(tree["street_a"], hours=[(0, "08:00", "12:00")])
+    client.force_login(make_staff(tree["district_a"]))
+    page = client.get(f"/admin/stations/station/{station.pk}/change/").content.decode()
+    assert 'name="opening_hours-TOTAL_FORMS"' in page and 'name="stops-TOTAL_FORMS"' in page
+    viewer = make_staff(tree["district_a"], role=StaffAssignment.Role.VIEWER)
+    client.force_login(viewer)
+    page = client.get(f"/admin/stations/station/{station.pk}/change/").content.decode()
+    assert "08:00" in page and 'name="opening_hours-0-opens_at"' not in page

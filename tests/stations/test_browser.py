@@ -12,13 +12,13 @@ from stations import rules
 from stations.models import Station
 from tests.factories import make_staff, make_tree
 
-from .builders import make_exception, make_station
+from .builders import make_exception, make_station, make_stop
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-# A 1×1 PNG, served for tile requests the admin widget makes (its tile URL is read at start-up).
+# A 1×1 light-grey PNG, served for tile requests the admin widget makes (its tile URL is read at start-up).
 BLANK_TILE = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGN49uodAAV4Ar/vFFy8AAAAAElFTkSuQmCC"
 )
 POSITION = {"latitude": 24.874, "longitude": 118.676}
 
@@ -47,7 +47,9 @@ def open_page(browser, **context_options):
     # Failed loads are in failed_requests (the browser's own favicon probe is not ours).
     page.on("console", lambda message: message.type == "error" and "Failed to load resource" not in message.text
             and page.console_errors.append(message.text))
-    page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+    # Leaflet cancels tile loads it no longer needs when the view changes (net::ERR_ABORTED): not failures.
+    page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED"
+            and page.failed_requests.append(f"{request.url} {request.failure}"))
     page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
     return page
 
@@ -152,3 +154,28 @@ def test_admin_places_a_station_by_clicking_on_the_map(browser, live_server, sta
     assert (station.location.y, station.location.x) != (centre_lat, centre_lng)  # where the click was, not the default
     assert page.failed_requests == []
     assert not [error for error in page.console_errors if "Content Security Policy" in error]
+
+
+def test_admin_edits_a_mobile_station_with_its_stops_on_maps(browser, live_server, stations):
+    tree = stations[0]
+    van = make_station(tree["street_a"], name="流动驿站一号", kind=Station.Kind.MOBILE_STATION, hours=[])
+    make_stop(van, timezone.localdate() + timedelta(days=1), "08:00", "11:00", site="城东工地")
+    make_staff(tree["district_a"], phone="13700009998", password="a-good-password-1")
+    page = open_page(browser)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.fulfill(status=200, content_type="image/png",
+                                                                           body=BLANK_TILE))
+    page.goto(live_server.url + f"/admin/login/?next=/admin/stations/station/{van.pk}/change/")
+    page.fill("input[name=username]", "13700009998")
+    page.fill("input[name=password]", "a-good-password-1")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#id_location-map .leaflet-marker-icon")
+    page.screenshot(path=str(ARTIFACTS / "stations-admin-mobile.png"), full_page=True)
+    page.wait_for_selector("#id_stops-0-location-map .leaflet-marker-icon")
+    page.wait_for_load_state("networkidle")
+    assert page.failed_requests == [] and page.console_errors == []
+    page.screenshot(path=str(ARTIFACTS / "stations-admin-mobile-stops.png"), full_page=True)
+    page.fill("#id_stops-0-site_name", "城东工地二期")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/stations/station/")
+    assert van.stops.get().site_name == "城东工地二期"

@@ -78,6 +78,13 @@ def test_knn_order_uses_the_gist_index_at_100000_stations(tree):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "station_amenities_gin" in plan, plan
+    # and q= uses the trigram indexes on name and address
+    qs = selectors.station_search(selectors.StationSearch(q="S4242"))
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "station_name_trgm" in plan and "station_address_trgm" in plan, plan
 
 
 def _random_schedule_station(tree, rng, index, days):

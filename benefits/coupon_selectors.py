@@ -107,3 +107,11 @@ def campaign_daily_activity(campaign) -> list[tuple]:
         .values("day").annotate(n=Count("pk")).values_list("day", "n")
     )
     return [(day, claimed.get(day, 0), redeemed.get(day, 0)) for day in sorted(set(claimed) | set(redeemed))]
+
+
+def lottery_applications_of_member(member: Member):
+    return (
+        LotteryApplication.objects.filter(member=member)
+        .select_related("batch__campaign")
+        .order_by("-applied_at", "-pk")
+    )

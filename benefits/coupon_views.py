@@ -121,7 +121,8 @@ def my_coupons(request):
         coupon.code_display = rules.format_code(coupon.code)
         if coupon.status == coupon.Status.ISSUED:
             coupon.qr_svg = _qr_svg(coupon.code)
-    return render(request, "benefits/my_coupons.html", {"coupons": wallet})
+    applications = list(selectors.lottery_applications_of_member(member)[:20])
+    return render(request, "benefits/my_coupons.html", {"coupons": wallet, "applications": applications})
 
 
 # --- The merchant's counter ---------------------------------------------------------------------

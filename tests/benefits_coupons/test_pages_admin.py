@@ -249,3 +249,17 @@ def test_admin_finds_a_coupon_by_its_printed_code(client, tree, campaign):
     assert link in body and reverse("admin:benefits_coupon_change", args=[other.pk]) not in body
     client.force_login(make_staff(tree["district_b"]))
     assert link not in client.get(reverse("admin:benefits_coupon_changelist"), {"q": coupon.code}).content.decode()
+
+
+def test_wallet_shows_lottery_applications_and_their_outcome(client, tree, campaign):
+    from benefits import coupon_services as services
+
+    member = make_member(tree["enterprise_a"])
+    client.force_login(member.user)
+    lottery = campaign.batches.get(kind="convalescence")
+    client.post(reverse("benefits:coupon-claim", args=[lottery.pk]))
+    page = client.get(reverse("benefits:my-coupons")).content.decode()
+    assert "抽签报名" in page and "等待抽签" in page
+    services.lottery_draw(batch_id=lottery.pk, now=campaign.claim_ends_at)
+    page = client.get(reverse("benefits:my-coupons")).content.decode()
+    assert "已中签" in page and "疗休养" in page and "<svg" in page

@@ -1,7 +1,7 @@
 """The station search on the real PostGIS database."""
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +9,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from stations import rules, selectors
-from stations.models import OpeningException, OpeningHours, Station
+from stations.models import OpeningHours, Station
 from tests.factories import make_tree
 
 from .builders import make_exception, make_station, make_stop

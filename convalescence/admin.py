@@ -81,6 +81,12 @@ class ProgramAdmin(ScopedAdmin):
     autocomplete_fields = ("base",)
     show_full_result_count = False
 
+    def get_readonly_fields(self, request, obj=None):
+        # Sessions copied the length when they were made; changing it later would split the two.
+        if obj is not None and obj.sessions.exists():
+            return ("base", "kind", "days")
+        return ()
+
 
 class SeatQuotaFormSet(forms.BaseInlineFormSet):
     def clean(self):

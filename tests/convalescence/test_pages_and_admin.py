@@ -204,3 +204,37 @@ def test_staff_check_in_page_by_card_number_and_tick(client, world):
     client.post(url, {"nomination": nomination.pk})
     assert set(session.nominations.values_list("status", flat=True)) == {"attended"}
     assert Session.objects.get(pk=session.pk).attended_count == 2
+
+
+def test_admin_adds_a_base_on_the_map(client, world):
+    client.force_login(world["city_staff"])
+    response = client.post(reverse("admin:convalescence_base_add"), {
+        "name": "崇武半月湾疗休养基地", "level": "county", "organization": world["district_a"].pk, "is_active": "on",
+        "address": "惠安县崇武镇", "location": '{"type": "Point", "coordinates": [118.92, 24.88]}', "beds": "60",
+        "themes": ["coastal", "wellness"], "contact_name": "王经理", "contact_phone": "0595-87680000",
+        "accredited_from": "2026-01-01", "accredited_until": "2028-12-31",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    from convalescence.models import Base
+
+    base = Base.objects.get(name="崇武半月湾疗休养基地")
+    assert (round(base.location.x, 2), round(base.location.y, 2)) == (118.92, 24.88)
+    assert base.themes == ["coastal", "wellness"]
+
+
+def test_admin_refuses_an_overlapping_rate_with_a_message(client, world):
+    make_rates()
+    superuser = make_staff(world["city"], is_superuser=True)
+    client.force_login(superuser)
+    url = reverse("admin:convalescence_subsidyrate_add")
+    response = client.post(url, {"program_kind": "multi_day", "paying_level": "city", "amount_per_person_day": "520.00",
+                                 "valid_from": "2025-01-01", "valid_until": ""})
+    assert response.status_code == 200
+    assert "该类型和支付层级在此期间已有生效的补助标准" in response.content.decode()
+    response = client.post(url, {"program_kind": "team_building", "paying_level": "city",
+                                 "amount_per_person_day": "120.00", "valid_from": "2025-01-01", "valid_until": ""})
+    assert response.status_code == 302
+    # staff below the city federation read rates but never change them
+    client.force_login(world["enterprise_staff"])
+    assert client.get(reverse("admin:convalescence_subsidyrate_changelist")).status_code == 200
+    assert client.get(url).status_code == 403

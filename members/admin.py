@@ -187,6 +187,10 @@ class OrganizationAdmin(ScopedAdmin):
                       changes={"parent": parent.pk if parent else None, "kind": node.kind})
         obj.pk, obj.path, obj.depth = node.pk, node.path, node.depth
 
+    def has_change_permission(self, request, obj=None):
+        # Reviewers verify members; only a union's administrators edit the tree itself.
+        return super().has_change_permission(request, obj) and role_allows(request.user, "add")
+
     def has_delete_permission(self, request, obj=None):
         # Deleting a node deletes its subtree: only the federation's superusers; others deactivate.
         return request.user.is_active and request.user.is_superuser
@@ -270,8 +274,9 @@ class StaffAssignmentAdmin(ScopedAdmin):
         return obj is not None and obj.user_id == request.user.pk and not request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        # Nobody raises their own role or scope.
-        return super().has_change_permission(request, obj) and not self._own(request, obj)
+        # Only administrators manage staff, and nobody raises their own role or scope.
+        return (super().has_change_permission(request, obj) and role_allows(request.user, "add")
+                and not self._own(request, obj))
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._own(request, obj)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.db import connection
 from django.utils import timezone
 
 from .models import (
@@ -230,3 +231,7 @@ def seed_members_bulk(*, lizhong_reviewer, count=BULK_MEMBERS):
             [Consent(user=user, version=version, given_at=member.joined_at) for user, member in zip(users, members)],
             batch_size=1000,
         )
+    # Fresh planner statistics after a bulk load, so the apps seeded next (and their
+    # queries joining members) are planned for thousands of rows, not for an empty table.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE members_user, members_member, members_organization, members_consent")

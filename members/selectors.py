@@ -4,7 +4,7 @@ from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
 from . import rules
-from .models import Member, Organization, id_number_hash, phone_hash
+from .models import Member, Organization, User, id_number_hash, phone_hash
 from .scoping import scope_queryset
 
 
@@ -43,7 +43,11 @@ def members_search(queryset: QuerySet, query: str) -> QuerySet:
         condition |= Q(id_number_hash=id_number_hash(id_number))
     phone = rules.normalize_phone(query)
     if rules.is_mainland_mobile(phone):
-        condition |= Q(user__phone_hash=phone_hash(phone))
+        # Resolved to the user's key first: an OR across the join to the users table would
+        # make PostgreSQL scan both tables; on member columns alone each branch is an index.
+        user_ids = list(User.objects.filter(phone_hash=phone_hash(phone)).values_list("pk", flat=True))
+        if user_ids:
+            condition |= Q(user_id__in=user_ids)
     return queryset.filter(condition)
 
 

@@ -271,3 +271,19 @@ def test_transfer_action_moves_members_inside_the_tree(world):
     assert member.organization == target and member.transfers.get().reason == "换工作"
     change = client.get(f"/admin/members/member/{member.pk}/change/").content.decode()
     assert "甲联合工会" in change and "换工作" in change
+
+
+def test_reviewers_verify_members_but_do_not_edit_unions_or_staff(world):
+    tree = world["tree"]
+    reviewer = world["people"]["street_staff"]
+    viewer = make_staff(tree["enterprise_a"], role="viewer")
+    client = logged_in(reviewer)
+    union = tree["enterprise_a"]
+    client.post(f"/admin/members/organization/{union.pk}/change/", {"name": "改名工会", "division_code": "",
+                                                                     "credit_code": "", "is_active": "on"})
+    union.refresh_from_db()
+    assert union.name == "甲企业工会"
+    grant = StaffAssignment.objects.get(user=viewer)
+    client.post(f"/admin/members/staffassignment/{grant.pk}/change/", {"organization": union.pk, "role": "reviewer"})
+    grant.refresh_from_db()
+    assert grant.role == "viewer"

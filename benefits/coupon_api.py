@@ -209,6 +209,7 @@ class CouponBatchClaimView(APIView):
     )
     def post(self, request, pk):
         member = request.user.member
+        services.coupon_claim_sold_out_check(member=member, batch_id=pk)  # the crowd after the last coupon
         batch = get_object_or_404(
             CouponBatch.objects.select_related("campaign__organization", "campaign__eligible_organization").filter(
                 campaign__organization__path__in=selectors.ancestor_paths(member.organization.path),

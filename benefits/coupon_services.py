@@ -12,8 +12,8 @@ import hashlib
 import logging
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +143,37 @@ def _sold_out_key(batch_id: int) -> str:
     return f"coupon-batch:{batch_id}:sold-out"
 
 
+def _sold_out_facts(batch: CouponBatch) -> dict:
+    """What the sold-out flag remembers, so the crowd after the last coupon is answered with
+    the same checks (tree, eligibility, window) and no database query at all."""
+    terms = campaign_eligibility_terms(batch.campaign)
+    return {
+        "mode": batch.mode, "campaign_path": batch.campaign.organization.path, "tree_path": terms.tree_path,
+        "worker_categories": list(terms.worker_categories), "frontline_only": terms.frontline_only,
+        "starts": batch.effective_claim_starts_at, "ends": batch.effective_claim_ends_at,
+    }
+
+
+def coupon_claim_sold_out_check(*, member: Member, batch_id: int, now=None) -> None:
+    """Answer a claim on a batch Redis knows is sold out without touching the database.
+
+    Raises the DomainError the full claim would raise (404 outside the member's tree, not
+    eligible, not open, sold out). Returns when Redis does not know (or is down): the caller
+    then loads the batch and claims as usual, the database deciding.
+    """
+    facts = _cache_get(_sold_out_key(batch_id))
+    if not isinstance(facts, dict) or facts.get("mode") != CouponBatch.Mode.FIRST_COME:
+        return
+    if not member.organization.path.startswith(facts["campaign_path"]):
+        raise DomainError("not_found", _("Not found."), status=404)
+    terms = rules.CampaignEligibility(
+        tree_path=facts["tree_path"], worker_categories=tuple(facts["worker_categories"]),
+        frontline_only=facts["frontline_only"],
+    )
+    _claim_checks(member=member, terms=terms, now=now or timezone.now(), starts=facts["starts"], ends=facts["ends"])
+    raise _sold_out()
+
+
 def _cache_get(key):
     try:
         return cache.get(key)
@@ -198,25 +229,49 @@ def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
     # The batch row is locked from here to the commit: keep what follows short.
     taken = CouponBatch.objects.filter(pk=batch.pk, claimed__lt=F("quantity")).update(claimed=F("claimed") + 1)
     if not taken:
-        _cache_set(_sold_out_key(batch.pk), True, SOLD_OUT_CACHE_SECONDS)
+        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
         raise _sold_out()
     for _attempt in range(CODE_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return Coupon.objects.create(
-                    batch=batch, member=member, code=rules.new_coupon_code(),
-                    pickup_code=rules.new_pickup_code() if batch.issues_pickup_codes else "",
-                    issued_at=now, expires_at=batch.effective_use_ends_at,
-                )
-        except IntegrityError:
-            # A pickup code (1 in 10^8 per live coupon) or a code collided: draw again.
-            continue
+        coupon = Coupon(
+            batch=batch, member=member, code=rules.new_coupon_code(),
+            pickup_code=rules.new_pickup_code() if batch.issues_pickup_codes else "",
+            issued_at=now, expires_at=batch.effective_use_ends_at,
+        )
+        if _coupon_insert(coupon):
+            return coupon
+        # A pickup code (1 in 10^8 per live coupon) or a code collided: draw again.
     raise DomainError("busy", _("Please try again."), status=503)
 
 
+_COUPON_COLUMNS = ("batch_id", "member_id", "code", "pickup_code", "status", "issued_at", "expires_at",
+                   "redeemed_at", "redeemed_by_id", "void_reason")
+
+
+def _coupon_insert(coupon: Coupon) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: a colliding code is skipped without a savepoint (two
+    round trips fewer than catching the IntegrityError in a nested atomic block)."""
+    fields = [Coupon._meta.get_field(column.removesuffix("_id")) for column in _COUPON_COLUMNS]
+    values = [field.get_db_prep_save(getattr(coupon, field.attname), connection) for field in fields]
+    sql = (f"INSERT INTO {Coupon._meta.db_table} ({', '.join(_COUPON_COLUMNS)}) "
+           f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    coupon.pk = row[0]
+    coupon._state.adding, coupon._state.db = False, connection.alias
+    return True
+
+
 def _claim_preconditions(*, batch: CouponBatch, member: Member | None, now) -> None:
-    window = rules.claim_window_state(now, batch.effective_claim_starts_at, batch.effective_claim_ends_at)
-    eligibility = rules.coupon_eligibility(member_facts(member), campaign_eligibility_terms(batch.campaign))
+    _claim_checks(member=member, terms=campaign_eligibility_terms(batch.campaign), now=now,
+                  starts=batch.effective_claim_starts_at, ends=batch.effective_claim_ends_at)
+
+
+def _claim_checks(*, member: Member | None, terms: rules.CampaignEligibility, now, starts, ends) -> None:
+    window = rules.claim_window_state(now, starts, ends)
+    eligibility = rules.coupon_eligibility(member_facts(member), terms)
     if not eligibility.eligible:
         raise DomainError("not_eligible", eligibility.reason, status=403)
     if window == "upcoming":
@@ -231,13 +286,8 @@ def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None):
     _claim_preconditions(batch=batch, member=member, now=now)
     if batch.mode == CouponBatch.Mode.LOTTERY:
         return lottery_apply(member=member, batch=batch)
-    # Friendly answers that spare the database the crowd; the transaction below rechecks both.
-    counts = dict(
-        CouponClaimCount.objects.filter(member=member, campaign_id=batch.campaign_id)
-        .values_list("batch_id", "claimed")
-    )
-    if counts.get(None, 0) >= batch.campaign.per_member_limit or counts.get(batch.pk, 0) >= batch.per_member_limit:
-        raise _already_claimed()
+    # A friendly answer that spares the database the crowd; the transaction below rechecks it.
+    # (A member over their limit is found by the transaction's first statement.)
     if _cache_get(_sold_out_key(batch.pk)) or batch.claimed >= batch.quantity:
         raise _sold_out()
     with transaction.atomic():
@@ -331,7 +381,12 @@ def _answer(status: int, code: str, message) -> tuple[int, dict]:
 
 def _find_coupon(merchant: Merchant, code: str) -> Coupon | None:
     """Lock and return the coupon a long code or (for vending machines) a pickup code names."""
-    coupons = Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization")
+    listing = CouponBatch.merchants.through.objects.filter(couponbatch_id=OuterRef("batch_id"))
+    coupons = (
+        Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization")
+        # Whether the batch names merchants and this one among them, in the same query.
+        .annotate(merchants_listed=Exists(listing), merchant_listed=Exists(listing.filter(merchant_id=merchant.pk)))
+    )
     if rules.is_pickup_code(code):
         if not merchant.is_vending_machine:
             return None
@@ -352,8 +407,7 @@ def _redeem_outcome(*, merchant: Merchant, code: str, now) -> tuple[int, dict, C
     batch = coupon.batch
     if batch.kind not in merchant.accepted_kinds:
         return (*_answer(403, "kind_not_accepted", _("This merchant does not accept this kind of coupon.")), coupon)
-    listed = [m.pk for m in batch.merchants.all()]
-    if listed and merchant.pk not in listed:
+    if coupon.merchants_listed and not coupon.merchant_listed:
         return (*_answer(403, "kind_not_accepted", _("This coupon cannot be used at this merchant.")), coupon)
     if coupon.status == Coupon.Status.REDEEMED:
         return (*_answer(409, "already_redeemed", _("This coupon has already been used.")), coupon)
@@ -372,6 +426,33 @@ def _redeem_outcome(*, merchant: Merchant, code: str, now) -> tuple[int, dict, C
     return 200, body, coupon
 
 
+def _redemption_start(*, merchant: Merchant, idempotency_key: str, fingerprint: str, now) -> Redemption | None:
+    """Take the Idempotency-Key: a new Redemption row, or None when the key was used before.
+
+    ON CONFLICT DO NOTHING waits for a racing first call with the same key to commit, then
+    yields nothing, as the nested-savepoint IntegrityError did, in one round trip instead of three.
+    """
+    redemption = Redemption(
+        merchant=merchant, idempotency_key=idempotency_key, request_fingerprint=fingerprint, response_status=0,
+        response_body={}, created_at=now,
+    )
+    columns = ["merchant_id", "idempotency_key", "request_fingerprint", "response_status", "response_body", "created_at"]
+    fields = [Redemption._meta.get_field(column.removesuffix("_id")) for column in columns]
+    values = [field.get_db_prep_save(getattr(redemption, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Redemption._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(values))}) "
+            "ON CONFLICT (merchant_id, idempotency_key) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    redemption.pk = row[0]
+    redemption._state.adding, redemption._state.db = False, connection.alias
+    return redemption
+
+
 def coupon_redeem(*, merchant: Merchant, code: str, idempotency_key: str, now=None) -> tuple[Redemption, bool]:
     """Redeem a coupon once per Idempotency-Key. Returns (redemption, replayed).
 
@@ -383,13 +464,8 @@ def coupon_redeem(*, merchant: Merchant, code: str, idempotency_key: str, now=No
     code = rules.normalize_code(code)
     fingerprint = hashlib.sha256(code.encode()).hexdigest()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                redemption = Redemption.objects.create(
-                    merchant=merchant, idempotency_key=idempotency_key, request_fingerprint=fingerprint,
-                    response_status=0,
-                )
-        except IntegrityError:
+        redemption = _redemption_start(merchant=merchant, idempotency_key=idempotency_key, fingerprint=fingerprint, now=now)
+        if redemption is None:
             earlier = Redemption.objects.get(merchant=merchant, idempotency_key=idempotency_key)
             if earlier.request_fingerprint != fingerprint:
                 raise DomainError(

@@ -288,7 +288,10 @@ def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None):
         return lottery_apply(member=member, batch=batch)
     # A friendly answer that spares the database the crowd; the transaction below rechecks it.
     # (A member over their limit is found by the transaction's first statement.)
-    if _cache_get(_sold_out_key(batch.pk)) or batch.claimed >= batch.quantity:
+    if _cache_get(_sold_out_key(batch.pk)):
+        raise _sold_out()
+    if batch.claimed >= batch.quantity:
+        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
         raise _sold_out()
     with transaction.atomic():
         coupon = _coupon_issue(batch=batch, member=member, now=now)

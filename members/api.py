@@ -204,7 +204,8 @@ class MeView(APIView):
 
     @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer}, tags=["members"])
     def get(self, request):
-        member = Member.objects.select_related("organization", "user").get(user=request.user)
+        # Loaded with the bearer token (organisation included); a session login loads it here.
+        member = request.user.member
         return Response(MeSerializer(member).data)
 
 

@@ -98,7 +98,7 @@ def station_search(search: StationSearch, *, now: datetime | None = None):
             qs = qs.filter(location__dwithin=(point, D(m=search.radius_m)))
         ewkt = f"SRID=4326;POINT({lng:.8f} {lat:.8f})"
         knn = RawSQL('"stations_station"."location" <-> %s::geography', (ewkt,), output_field=FloatField())
-        # On geography `<->` is the true spheroid-free sphere distance in metres (PostGIS >= 2.2).
+        # On geography `<->` gives the distance in metres on the sphere (PostGIS >= 2.2).
         qs = qs.annotate(distance_m=knn).order_by("distance_m")  # a second sort key would defeat the index
     else:
         qs = qs.order_by("pk")

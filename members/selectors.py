@@ -1,5 +1,7 @@
 """Reads about members and unions, always starting from what the caller may see."""
 
+import re
+
 from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
@@ -37,18 +39,18 @@ def members_search(queryset: QuerySet, query: str) -> QuerySet:
     query = (query or "").strip()
     if not query:
         return queryset
-    condition = Q(name__startswith=query) | Q(card_number=query)
+    # A full ID or mobile number is looked up by its keyed hash alone (one index, and the
+    # plain number never reaches the database); no name or card number looks like either.
     id_number = rules.normalize_id_number(query)
-    if len(id_number) == 18:
-        condition |= Q(id_number_hash=id_number_hash(id_number))
+    if re.fullmatch(r"\d{17}[\dX]", id_number):
+        return queryset.filter(id_number_hash=id_number_hash(id_number))
     phone = rules.normalize_phone(query)
     if rules.is_mainland_mobile(phone):
-        # Resolved to the user's key first: an OR across the join to the users table would
-        # make PostgreSQL scan both tables; on member columns alone each branch is an index.
+        # Resolved to the user's key first: a filter across the join to the users table would
+        # let PostgreSQL scan both tables; on the member's own user_id it is an index lookup.
         user_ids = list(User.objects.filter(phone_hash=phone_hash(phone)).values_list("pk", flat=True))
-        if user_ids:
-            condition |= Q(user_id__in=user_ids)
-    return queryset.filter(condition)
+        return queryset.filter(user_id__in=user_ids)
+    return queryset.filter(Q(name__startswith=query) | Q(card_number=query))
 
 
 def members_visible_to(user, *, status: str = "", organization: Organization | None = None, query: str = "") -> QuerySet:

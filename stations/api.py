@@ -18,6 +18,7 @@ from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.pagination import StandardPagination
 from unionportal.core.permissions import IsMember, api_key_scope
+from unionportal.core.routers import replica_reads
 
 from . import rules, selectors, services
 from .models import Amenity, HealthReading, ServiceSession, SessionBooking, Station, Visit
@@ -245,6 +246,10 @@ def station_detail_row(station: Station, *, crs: str, moment) -> dict:
 class PublicView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+
+    def dispatch(self, request, *args, **kwargs):
+        with replica_reads():  # public search only reads: a read replica may answer it
+            return super().dispatch(request, *args, **kwargs)
 
 
 class StationListView(PublicView):

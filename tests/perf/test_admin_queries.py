@@ -1,0 +1,78 @@
+"""The member change list at city scale: what SQL it runs (no timings here; see bench/)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from members.models import id_number_hash, phone_hash
+from tests.factories import make_member, make_staff, make_tree, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    tree = make_tree()
+    members = [make_member(tree["enterprise_a" if n % 2 else "enterprise_b"]) for n in range(6)]
+    return {"tree": tree, "members": members}
+
+
+def change_list(client, user, query=""):
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/members/member/", {"q": query} if query else {}, secure=True)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def member_counts(sqls):
+    return [sql for sql in sqls if "count(" in sql.lower() and '"members_member"' in sql]
+
+
+@pytest.mark.parametrize("who", ["superuser", "district_staff"])
+def test_change_list_never_counts_the_whole_member_table(client, people, who):
+    if who == "superuser":
+        user = make_user(is_staff=True, is_superuser=True)
+    else:
+        user = make_staff(people["tree"]["district_a"])
+    response, sqls = change_list(client, user)
+    counts = member_counts(sqls)
+    assert counts, "the change list counts (capped) how many rows it has"
+    for sql in counts:
+        # Either narrowed to the staff member's tree or stopped at the cap: never COUNT(*) of all.
+        assert "LIMIT" in sql.upper(), sql
+    if who == "district_staff":
+        assert all('"members_organization"."path"' in sql for sql in counts)
+    assert response.context["cl"].show_full_result_count is False
+
+
+def test_exact_phone_search_uses_the_keyed_hash(client, people):
+    wanted = people["members"][3]
+    superuser = make_user(is_staff=True, is_superuser=True)
+    response, sqls = change_list(client, superuser, wanted.user.phone)
+    assert [m.pk for m in response.context["cl"].result_list] == [wanted.pk]
+    hashed = phone_hash(wanted.user.phone)
+    lookup = [sql for sql in sqls if '"members_user"."phone_hash" = ' in sql and hashed in sql]
+    assert lookup, "the phone is found through its keyed hash"
+    member_selects = [sql for sql in sqls if sql.startswith('SELECT "members_member"."id"')]
+    # The member query filters on its own indexed user_id, not an OR across the users table.
+    assert member_selects and all(f'"members_member"."user_id" IN ({wanted.user_id})' in sql for sql in member_selects)
+    assert not any('"members_user"."phone_hash" =' in sql for sql in member_selects)
+    assert wanted.user.phone not in " ".join(sqls)  # the plain number never reaches the database
+
+
+def test_exact_id_number_search_uses_the_keyed_hash_and_an_index(client, people):
+    wanted = people["members"][2]
+    superuser = make_user(is_staff=True, is_superuser=True)
+    response, sqls = change_list(client, superuser, wanted.id_number)
+    assert [m.pk for m in response.context["cl"].result_list] == [wanted.pk]
+    hashed = id_number_hash(wanted.id_number)
+    member_selects = [sql for sql in sqls if sql.startswith('SELECT "members_member"."id"')]
+    assert member_selects and all(f'"members_member"."id_number_hash" = \'{hashed}\'' in sql for sql in member_selects)
+    assert wanted.id_number not in " ".join(sqls)  # the plain ID number never reaches the database
+    # With sequential scans priced out, the plan must still find an index for every branch.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + member_selects[-1])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on members_member" not in plan, plan

@@ -1,0 +1,110 @@
+"""Hot API paths: how many queries and round trips they take (counted, never timed)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from benefits.models import Coupon, CouponBatch
+from stations.models import Station
+from tests.benefits_coupons.builders import make_batch, make_open_campaign
+from tests.factories import make_member, make_tree
+from tests.stations.builders import make_station
+from unionportal.core import pagination
+from unionportal.core.services import api_token_issue
+from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, replica_reads
+from unionportal.core.throttling import UserRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree():
+    return make_tree()
+
+
+def bearer(member):
+    raw, _token = api_token_issue(user=member.user, lifetime=timedelta(hours=1))
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def counted(call):
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def test_me_is_one_query(api_client, tree):
+    member = make_member(tree["enterprise_a"])
+    headers = bearer(member)
+    response, sqls = counted(lambda: api_client.get("/api/v1/me/", **headers))
+    assert response.status_code == 200 and response.json()["card_number"] == member.card_number
+    assert len(sqls) == 1 and "core_apitoken" in sqls[0]
+
+
+def test_sold_out_claims_are_answered_from_redis_and_still_without_it(api_client, tree):
+    batch = make_batch(make_open_campaign(tree["district_a"]), quantity=1)
+    first, second, third = (make_member(tree["enterprise_a"]) for _ in range(3))
+    outsider = make_member(tree["enterprise_b"])
+    path = f"/api/v1/coupon-batches/{batch.pk}/claim/"
+    assert api_client.post(path, **bearer(first)).status_code == 201
+    response = api_client.post(path, **bearer(second))
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    # From now on Redis knows: the token lookup is the only query.
+    headers = bearer(third)
+    response, sqls = counted(lambda: api_client.post(path, **headers))
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    assert len(sqls) == 1 and "core_apitoken" in sqls[0]
+    # The same checks as the full claim: outside the campaign's tree it does not exist.
+    response = api_client.post(path, **bearer(outsider))
+    assert response.status_code == 404
+    # Redis forgot (or is away): the database answers, and it still is sold out.
+    cache.clear()
+    response, sqls = counted(lambda: api_client.post(path, **headers))
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    assert len(sqls) > 1
+    assert Coupon.objects.filter(batch=batch).count() == 1
+    assert CouponBatch.objects.get(pk=batch.pk).claimed == 1
+
+
+def test_short_first_page_needs_no_count(api_client, tree):
+    for n in range(3):
+        make_station(tree["street_a"], lat=24.874 + n / 1000, name=f"驿站{n}")
+    response, sqls = counted(lambda: api_client.get("/api/v1/stations/", {"near": "24.874,118.676"}))
+    body = response.json()
+    assert body["count"] == 3 and body["next"] is None and len(body["results"]) == 3
+    assert not any("count(" in sql.lower() for sql in sqls)
+
+
+def test_long_lists_count_up_to_the_cap(api_client, tree, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    for n in range(6):
+        make_station(tree["street_a"], lat=24.874 + n / 1000, name=f"驿站{n}")
+    body = api_client.get("/api/v1/stations/", {"near": "24.874,118.676", "page_size": 2}).json()
+    assert body["count"] == 4 and body["next"] and len(body["results"]) == 2
+    second = api_client.get("/api/v1/stations/", {"near": "24.874,118.676", "page_size": 2, "page": 2}).json()
+    assert second["count"] == 4 and [r["id"] for r in second["results"]] != [r["id"] for r in body["results"]]
+    monkeypatch.setattr(pagination, "COUNT_CAP", 100)
+    assert api_client.get("/api/v1/stations/", {"page_size": 2}).json()["count"] == 6
+
+
+def test_user_rate_limit_answers_429_with_retry_after(api_client, tree, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour"})
+    member = make_member(tree["enterprise_a"])
+    headers = bearer(member)
+    statuses = [api_client.get("/api/v1/me/", **headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = api_client.get("/api/v1/me/", **headers)
+    assert refused.json()["code"] == "throttled" and 0 < int(refused["Retry-After"]) <= 3600
+    other = make_member(tree["enterprise_a"])  # counted per user
+    assert api_client.get("/api/v1/me/", **bearer(other)).status_code == 200
+
+
+def test_without_a_replica_everything_uses_the_primary():
+    assert REPLICA_ALIAS not in connections.settings
+    router = ReplicaRouter()
+    with replica_reads():
+        assert router.db_for_read(Station) is None  # Django then picks the primary
+    assert router.db_for_write(Station) == "default"

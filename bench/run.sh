@@ -42,11 +42,13 @@ with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f'create database "{sys.argv[1]}"')
 PY
 export DATABASE_URL="$base_url/$bench_db"
+export DATABASE_STATEMENT_TIMEOUT_MS=0  # loading millions of rows; the served portal sets its own below
 python manage.py migrate --noinput -v 0
 python manage.py seed_demo >/dev/null
 python -m bench.generate --members "${BENCH_MEMBERS:-2000000}" --stations "${BENCH_STATIONS:-100000}"
 
 port="${BENCH_PORT:-8100}"
+export DATABASE_STATEMENT_TIMEOUT_MS=60000
 GUNICORN_BIND="127.0.0.1:$port" GUNICORN_ACCESS_LOG=/dev/null \
   gunicorn unionportal.wsgi:application -c unionportal/gunicorn.conf.py > "$LOCAL_DIR/bench-gunicorn.log" 2>&1 &
 server=$!

@@ -9,7 +9,7 @@ port_is_busy "$LOCAL_PG_PORT" && postgres_was_running=1
 port_is_busy "$LOCAL_REDIS_PORT" && redis_was_running=1
 "$PROJECT_ROOT/scripts/prepare.sh"
 cd "$PROJECT_ROOT"
-python manage.py seed_demo
+DATABASE_STATEMENT_TIMEOUT_MS=0 python manage.py seed_demo
 
 pids=()
 cleanup() {

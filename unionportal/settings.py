@@ -89,6 +89,10 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+# A runaway query is cancelled instead of holding its locks for ever; 0 turns this off (the
+# setup does so for migrations and data loads).
+STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={int(os.environ.get('DATABASE_STATEMENT_TIMEOUT_MS', '60000'))}"
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
 # A read replica (optional): read-only selectors inside `replica_reads()` read from it.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
@@ -98,6 +102,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
 DATABASE_ROUTERS = ["unionportal.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,7 +6,6 @@ Only `manage.py seed_demo` calls this; the fixed logins exist nowhere else.
 import random
 import secrets
 from datetime import date, timedelta
-from functools import lru_cache
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import connection
@@ -98,24 +97,20 @@ def seed_tree():
     return city, licheng, Organization.objects.get_children(city).get(name="丰泽区总工会"), lizhong, enterprise
 
 
-@lru_cache(maxsize=1)
-def demo_password_hash() -> str:
-    # Every fixed login shares the demo password, so it is hashed once per process:
+def demo_user(phone: str, name: str, *, is_staff=False, is_superuser=False, password_hash=None) -> User:
+    # Every fixed login shares the demo password, so seed() hashes it once and passes it in:
     # the slow password hash would otherwise dominate seeding (and every test using it).
-    return make_password(DEMO_PASSWORD)
-
-
-def demo_user(phone: str, name: str, *, is_staff=False, is_superuser=False) -> User:
     user = User.objects.filter(phone_hash=phone_hash(phone)).first()
     if user is None:
-        user = User(name=name, is_staff=is_staff, is_superuser=is_superuser, password=demo_password_hash())
+        password = password_hash or make_password(DEMO_PASSWORD)
+        user = User(name=name, is_staff=is_staff, is_superuser=is_superuser, password=password)
         user.set_phone(phone)
         user.save()
     return user
 
 
-def demo_staff(phone, name, organization, role, *, is_superuser=False, can_reveal=False):
-    user = demo_user(phone, name, is_staff=True, is_superuser=is_superuser)
+def demo_staff(phone, name, organization, role, *, is_superuser=False, can_reveal=False, password_hash=None):
+    user = demo_user(phone, name, is_staff=True, is_superuser=is_superuser, password_hash=password_hash)
     StaffAssignment.objects.get_or_create(
         user=user, defaults={"organization": organization, "role": role, "can_reveal_personal_data": can_reveal},
     )
@@ -145,15 +140,17 @@ def demo_member(user, organization, serial, *, status=Member.Status.ACTIVE, veri
 def seed(stdout):
     city, licheng, fengze, lizhong, enterprise = seed_tree()
     Role = StaffAssignment.Role
-    demo_staff("13900000001", "泉州市总工会管理员", city, Role.ADMIN, is_superuser=True, can_reveal=True)
-    demo_staff("13900000002", "鲤城区总工会管理员", licheng, Role.ADMIN)
-    demo_staff("13900000003", "丰泽区总工会管理员", fengze, Role.ADMIN)
-    reviewer = demo_staff("13900000004", "鲤中街道审核员", lizhong, Role.REVIEWER)
-    demo_staff("13900000005", "纺织公司工会管理员", enterprise, Role.ADMIN)
+    password = make_password(DEMO_PASSWORD)  # hashed with the hasher configured right now
+    demo_staff("13900000001", "泉州市总工会管理员", city, Role.ADMIN, is_superuser=True, can_reveal=True,
+               password_hash=password)
+    demo_staff("13900000002", "鲤城区总工会管理员", licheng, Role.ADMIN, password_hash=password)
+    demo_staff("13900000003", "丰泽区总工会管理员", fengze, Role.ADMIN, password_hash=password)
+    reviewer = demo_staff("13900000004", "鲤中街道审核员", lizhong, Role.REVIEWER, password_hash=password)
+    demo_staff("13900000005", "纺织公司工会管理员", enterprise, Role.ADMIN, password_hash=password)
     rng = random.Random(2026)
     for index in range(1, 10):
         name = FAMILY_NAMES[index % len(FAMILY_NAMES)] + GIVEN_NAMES[index % len(GIVEN_NAMES)]
-        user = demo_user(f"139000000{10 + index}", name)
+        user = demo_user(f"139000000{10 + index}", name, password_hash=password)
         demo_member(user, enterprise, serial=index, verifier=reviewer, rng=rng)
     seed_members_bulk(lizhong_reviewer=reviewer)
     stdout.write(f"members: {Organization.objects.count()} organisations, {Member.objects.count()} members")

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -154,13 +154,36 @@ class StationRowSerializer(serializers.Serializer):
     current_stop = StopSerializer(allow_null=True, help_text="mobile stations: where it stands now")
 
 
+# Rows are written out by one serializer built once per process: building the nested
+# serializers (locations, stops) again for every answer cost more than writing the rows.
+# Its fields are only read while writing, so threads may share it.
+_ROW_SERIALIZER = StationRowSerializer()
+
+
+def station_rows_out(rows: list[dict]) -> list[dict]:
+    return [_ROW_SERIALIZER.to_representation(row) for row in rows]
+
+
+_KIND_LABELS = {}
+
+
+def kind_labels() -> dict:
+    """The kinds' names in the active language, translated once per language per process
+    (get_kind_display per row was a tenth of a station list's time)."""
+    language = translation.get_language()
+    labels = _KIND_LABELS.get(language)
+    if labels is None:
+        labels = _KIND_LABELS[language] = {value: str(label) for value, label in Station.Kind.choices}
+    return labels
+
+
 def station_row(station: Station, *, crs: str, moment, near=None) -> dict:
     schedule = selectors.station_schedule(station)
     stop = rules.current_stop(schedule, moment)
     # A mobile station on a stop is where the stop is.
     lat, lng = (stop.lat, stop.lng) if stop else (station.location.y, station.location.x)
     row = {
-        "id": station.pk, "name": station.name, "kind": station.kind, "kind_label": station.get_kind_display(),
+        "id": station.pk, "name": station.name, "kind": station.kind, "kind_label": kind_labels()[station.kind],
         "address": stop.site_name if stop else station.address, "location": _out(lat, lng, crs),
         "amenities": station.amenities, "open_now": rules.is_open_at(schedule, moment),
         "is_open_24h": station.is_open_24h, "rating_average": station.rating_average,
@@ -267,7 +290,7 @@ class StationListView(PublicView):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(selectors.station_list_rows(queryset, now=moment), request, view=self)
         rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near) for s in page]
-        return paginator.get_paginated_response(StationRowSerializer(rows, many=True).data)
+        return paginator.get_paginated_response(station_rows_out(rows))
 
 
 class StationDetailView(PublicView):
@@ -307,15 +330,15 @@ class StationGeoJsonView(PublicView):
         truncated = len(stations) > selectors.GEOJSON_MAX_FEATURES
         rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near)
                 for s in stations[: selectors.GEOJSON_MAX_FEATURES]]
-        # One list serializer for all rows: a serializer per feature costs a deep copy of its
-        # fields each, which was most of a city viewport's time.
+        # One serializer for all rows: a serializer per feature costs a deep copy of its fields
+        # each, which was most of a city viewport's time.
         features = [
             {
                 "type": "Feature", "id": properties["id"],
                 "geometry": {"type": "Point", "coordinates": [properties["location"]["lng"], properties["location"]["lat"]]},
                 "properties": properties,
             }
-            for properties in StationRowSerializer(rows, many=True).data
+            for properties in station_rows_out(rows)
         ]
         return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
 

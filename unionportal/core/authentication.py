@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .models import ApiKey, ApiToken
+from .models import ApiKey
 from .services import hash_secret
+from .token_lookup import token_find
 
 # How stale a partner key's "last used" may get: writing it on every call would cost the
 # hottest partner endpoints one UPDATE each.
@@ -27,11 +28,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
         # One query answers the whole request's "who is this": the user, their membership
         # (if any) and its union, which the member endpoints and IsMember read next.
-        token = (
-            ApiToken.objects.select_related("user__member__organization")
-            .filter(token_hash=hash_secret(parts[1].decode(errors="replace")), expires_at__gt=timezone.now())
-            .first()
-        )
+        token = token_find(hash_secret(parts[1].decode(errors="replace")))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is invalid or has expired."), code="invalid_token")
         return token.user, token

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from members.scoping import scope_prefix
@@ -9,7 +10,7 @@ def api_key_scope(scope: str) -> type[BasePermission]:
     """Permission class: the request carries an active partner key with `scope`."""
 
     class HasApiKeyScope(BasePermission):
-        message = "This API key may not do this."
+        message = _("This API key may not do this.")
 
         def has_permission(self, request, view):
             return isinstance(request.auth, ApiKey) and request.auth.has_scope(scope)

@@ -197,6 +197,11 @@ class OrganizationListView(generics.ListAPIView):
         return selectors.organizations_for_joining(self.request.query_params.get("q", "")[:64])
 
 
+# Building a ModelSerializer's fields costs more than a whole small request; this one is
+# built once per process and only read while writing, so threads may share it.
+_ME_SERIALIZER = MeSerializer()
+
+
 class MeView(APIView):
     """The member's own profile; ID and phone masked."""
 
@@ -206,7 +211,7 @@ class MeView(APIView):
     def get(self, request):
         # Loaded with the bearer token (organisation included); a session login loads it here.
         member = request.user.member
-        return Response(MeSerializer(member).data)
+        return Response(_ME_SERIALIZER.to_representation(member))
 
 
 class CanReview(BasePermission):

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,10 @@ HOME_TILES = [
 def hello(request):
     """The smallest Django answer: the benchmarks' yardstick."""
     return HttpResponse("hello", content_type="text/plain")
+
+
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def home(request):

@@ -73,6 +73,12 @@ def test_staff_read_the_yearly_report_with_its_chart(page, live_server):  # noqa
 
     members_demo.seed(StringIO())
     convalescence_demo.seed(StringIO())
+    # The demo keeps an existing account's password; make sure this one logs in with the demo's.
+    from members.models import User
+
+    superuser = User.objects.get_by_phone("13900000001")
+    superuser.set_password(members_demo.DEMO_PASSWORD)
+    superuser.save(update_fields=["password"])
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + "/admin/login/?next=/admin/convalescence/settlement/report/%3Fyear%3D2023")
     page.fill("#id_username", "13900000001")

@@ -25,6 +25,23 @@ def _clear_rate_limits():
 
 
 @pytest.fixture
+def browser():
+    """Debian's headless Chromium (no browser download)."""
+    from .support.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A phone-sized page in Chinese, recording failed requests and console errors."""
+    from .support.browser import phone_page
+
+    return phone_page(browser)
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -251,10 +250,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "unionportal.core.tasks.notifications_redeliver_pending",
         "schedule": timedelta(minutes=5),
     },
-    "convalescence-lapse-overdue-nominations": {
-        "task": "convalescence.tasks.nominations_lapse_overdue",
-        "schedule": timedelta(minutes=10),
-    },
     "coupons-draw-due-lotteries": {
         "task": "benefits.coupon_tasks.coupon_lotteries_draw_due",
         "schedule": timedelta(minutes=5),
@@ -262,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     "coupons-expire-unused": {
         "task": "benefits.coupon_tasks.coupons_expire_due",
         "schedule": timedelta(minutes=15),
+    },
+    "convalescence-lapse-overdue-nominations": {
+        "task": "convalescence.tasks.nominations_lapse_overdue",
+        "schedule": timedelta(minutes=10),
     },
 }
 

@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from openpyxl import Workbook, load_workbook
 
 from benefits import aid_services
-from benefits.models import AidClaim, AidEnrolment, AidPayment, AidPlan
+from benefits.models import AidEnrolment, AidPayment
 from members.models import StaffAssignment
 
 from ..factories import make_member, make_staff

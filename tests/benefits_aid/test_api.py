@@ -14,7 +14,7 @@ from members.models import StaffAssignment
 from unionportal.core.models import AuditLog
 from unionportal.core.services import api_key_issue, api_token_issue
 
-from ..factories import make_member, make_staff, make_user
+from ..factories import make_member, make_staff
 from .builders import add_document, claim_fields, file_claim, pdf_bytes, plan_fields, png_bytes
 from .terms import SEGMENTS_DATA
 

@@ -8,14 +8,14 @@ from django.utils import timezone
 from benefits import aid_services
 from benefits.models import AidClaim
 
-from ..core.test_browser import ARTIFACTS, page  # noqa: F401  (the fixture)
+from ..support.browser import ARTIFACTS
 from ..factories import make_member, make_staff, make_tree
 from .builders import plan_fields, png_bytes
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_member_files_a_claim_on_the_phone(page, live_server):  # noqa: F811
+def test_member_files_a_claim_on_the_phone(page, live_server):
     tree = make_tree()
     year = timezone.localdate().year
     plan = aid_services.aid_plan_create(actor=None, organization=tree["city"], **plan_fields(

@@ -1,39 +1,20 @@
 """A worker on a 360 px phone claims a coupon and finds it in "my coupons" (screenshots)."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from benefits.models import Coupon
 from benefits import coupon_rules as rules
 from tests.factories import make_member, make_tree, make_user
 
+from ..support.browser import ARTIFACTS
 from .builders import make_batch, make_merchant, make_open_campaign
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 
 @pytest.fixture
-def phone(live_server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-        page = context.new_page()
-        page.failed_requests = []
-        page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
-        page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
-        yield page
-        browser.close()
+def phone(page):
+    return page
 
 
 @pytest.mark.browser

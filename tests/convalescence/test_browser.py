@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from convalescence import services
 from convalescence.models import Nomination, NominationStatus
-from tests.core.test_browser import ARTIFACTS, page  # noqa: F401  (the shared browser fixture)
+from tests.support.browser import ARTIFACTS
 from tests.factories import make_member, make_staff, make_tree, make_user
 
 from .builders import make_base, make_program
@@ -15,7 +15,7 @@ from .builders import make_base, make_program
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_member_confirms_a_nomination_on_the_phone(page, live_server):  # noqa: F811
+def test_member_confirms_a_nomination_on_the_phone(page, live_server):
     tree = make_tree()
     city_staff = make_staff(tree["city"])
     now = timezone.now()
@@ -65,7 +65,7 @@ def test_member_confirms_a_nomination_on_the_phone(page, live_server):  # noqa: 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_staff_read_the_yearly_report_with_its_chart(page, live_server):  # noqa: F811
+def test_staff_read_the_yearly_report_with_its_chart(page, live_server):
     from io import StringIO
 
     from convalescence import demo as convalescence_demo

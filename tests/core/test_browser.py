@@ -1,35 +1,8 @@
 """Look at the pages as a worker would: Debian's headless Chromium through Playwright."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-
-
-@pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-        page = context.new_page()
-        page.failed_requests = []
-        page.console_errors = []
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-        page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
-        page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
-        yield page
-        browser.close()
-
+from ..support.browser import ARTIFACTS
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)

@@ -1,11 +1,9 @@
 import re
-from datetime import date
 
 import pytest
-from django.utils import timezone
 
 from members import services
-from members.models import Member, Organization, PersonalDataAccess
+from members.models import Member, Organization
 from unionportal.core.services import api_key_issue
 
 from ..factories import make_member

@@ -1,45 +1,12 @@
 """A worker joins on a phone in Chinese, a street reviewer verifies in the admin, the card appears."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.db import connections
 
 from members.models import Member, StaffAssignment, User
 
 from ..factories import make_staff, make_tree
+from ..support.browser import ARTIFACTS, phone_page
 from .builders import consent_published
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-
-
-@pytest.fixture
-def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright runs may hold their own connection: close it, or the
-        # test database cannot be dropped afterwards.
-        connections.close_all()
-
-
-def phone_page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-    page = context.new_page()
-    page.failed_requests = []
-    page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
-    page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
-    return page
 
 
 def fits_the_screen(page):

@@ -2,7 +2,6 @@
 
 import base64
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,10 +11,9 @@ from stations import rules
 from stations.models import Station
 from tests.factories import make_staff, make_tree
 
+from ..support.browser import ARTIFACTS, phone_page
 from .builders import make_exception, make_station, make_stop
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 # A 1×1 light-grey PNG, served for tile requests the admin widget makes (its tile URL is read at start-up).
 BLANK_TILE = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGN49uodAAV4Ar/vFFy8AAAAAElFTkSuQmCC"
@@ -23,35 +21,6 @@ BLANK_TILE = base64.b64decode(
 POSITION = {"latitude": 24.874, "longitude": 118.676}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        yield browser
-        browser.close()
-
-
-def open_page(browser, **context_options):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", **context_options)
-    page = context.new_page()
-    page.failed_requests, page.console_errors = [], []
-    # Failed loads are in failed_requests (the browser's own favicon probe is not ours).
-    page.on("console", lambda message: message.type == "error" and "Failed to load resource" not in message.text
-            and page.console_errors.append(message.text))
-    # Leaflet cancels tile loads it no longer needs when the view changes (net::ERR_ABORTED): not failures.
-    page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED"
-            and page.failed_requests.append(f"{request.url} {request.failure}"))
-    page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
-    return page
 
 
 @pytest.fixture
@@ -75,7 +44,7 @@ def stations():
 
 def test_map_finds_the_nearest_open_station_with_water(browser, live_server, no_tiles, stations):
     _tree, target, closed, _no_water = stations
-    page = open_page(browser, geolocation=POSITION, permissions=["geolocation"])
+    page = phone_page(browser, geolocation=POSITION, permissions=["geolocation"])
     page.goto(live_server.url + "/stations/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     page.click("#locate")
@@ -103,7 +72,7 @@ def test_map_finds_the_nearest_open_station_with_water(browser, live_server, no_
 
 def test_without_location_permission_the_district_list_takes_over(browser, live_server, no_tiles, stations):
     tree, _target, _closed, _no_water = stations
-    page = open_page(browser)  # no geolocation permission
+    page = phone_page(browser)  # no geolocation permission
     page.goto(live_server.url + "/stations/")
     page.click("#locate")
     page.wait_for_function("document.getElementById('locate-status').textContent.includes('选择')")
@@ -117,7 +86,7 @@ def test_without_location_permission_the_district_list_takes_over(browser, live_
 
 def test_station_page_at_360(browser, live_server, no_tiles, stations):
     _tree, target, _closed, _no_water = stations
-    page = open_page(browser)
+    page = phone_page(browser)
     page.goto(live_server.url + f"/stations/{target.pk}/")
     assert "开元环卫驿站" in page.inner_text("h1") and "24小时开放" in page.inner_text("main")
     page.screenshot(path=str(ARTIFACTS / "stations-detail-360.png"), full_page=True)
@@ -127,7 +96,7 @@ def test_station_page_at_360(browser, live_server, no_tiles, stations):
 def test_admin_places_a_station_by_clicking_on_the_map(browser, live_server, stations):
     tree = stations[0]
     make_staff(tree["district_a"], phone="13700009999", password="a-good-password-1")
-    page = open_page(browser)
+    page = phone_page(browser)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.route("**/tile.openstreetmap.org/**", lambda route: route.fulfill(status=200, content_type="image/png",
                                                                            body=BLANK_TILE))
@@ -161,7 +130,7 @@ def test_admin_edits_a_mobile_station_with_its_stops_on_maps(browser, live_serve
     van = make_station(tree["street_a"], name="流动驿站一号", kind=Station.Kind.MOBILE_STATION, hours=[])
     make_stop(van, timezone.localdate() + timedelta(days=1), "08:00", "11:00", site="城东工地")
     make_staff(tree["district_a"], phone="13700009998", password="a-good-password-1")
-    page = open_page(browser)
+    page = phone_page(browser)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.route("**/tile.openstreetmap.org/**", lambda route: route.fulfill(status=200, content_type="image/png",
                                                                            body=BLANK_TILE))

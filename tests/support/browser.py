@@ -1,0 +1,46 @@
+"""Debian's headless Chromium through Playwright, as the browser tests' shared tools."""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+# Without the background-networking flags Chromium tries to reach Google's hosts at start.
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls made while Playwright runs may hold their own connection: close it, or
+            # the test database cannot be dropped afterwards.
+            connections.close_all()
+
+
+def phone_page(browser, **context_options):
+    """A 360 px Chinese page that records failed requests and console errors."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", **context_options)
+    page = context.new_page()
+    page.failed_requests, page.console_errors = [], []
+    # Failed loads are in failed_requests already; the console repeats them.
+    page.on("console", lambda message: message.type == "error" and "Failed to load resource" not in message.text
+            and page.console_errors.append(message.text))
+    # Leaflet cancels tile loads it no longer needs when the view changes (net::ERR_ABORTED): not failures.
+    page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED"
+            and page.failed_requests.append(f"{request.url} {request.failure}"))
+    page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
+    return page

@@ -48,7 +48,7 @@ CONF
   fi
   # Extensions need a superuser; template1 too, so that test databases have them.
   for db in unionportal template1; do
-    "${psql[@]}" -d "$db" -c "create extension if not exists postgis; create extension if not exists pg_trgm"
+    "${psql[@]}" -d "$db" -c "create extension if not exists postgis; create extension if not exists pg_trgm; create extension if not exists btree_gist"
   done
 }
 

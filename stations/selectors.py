@@ -110,23 +110,33 @@ def station_list_rows(queryset, *, now: datetime | None = None):
     moment = local_now(now)
     today = moment.date()
     days = [today - timedelta(days=1), today]
+    # Into plain lists (to_attr): a related manager and queryset per station cost more than
+    # the rows themselves on a map viewport of hundreds of stations.
     return queryset.prefetch_related(
-        Prefetch("opening_hours", queryset=OpeningHours.objects.filter(weekday__in=[d.weekday() for d in days])),
-        Prefetch("opening_exceptions", queryset=OpeningException.objects.filter(date__in=days)),
-        Prefetch("stops", queryset=MobileStop.objects.filter(date__gte=today, date__lte=today + timedelta(days=7))),
+        Prefetch("opening_hours", queryset=OpeningHours.objects.filter(weekday__in=[d.weekday() for d in days]),
+                 to_attr="hours_rows"),
+        Prefetch("opening_exceptions", queryset=OpeningException.objects.filter(date__in=days), to_attr="exception_rows"),
+        Prefetch("stops", queryset=MobileStop.objects.filter(date__gte=today, date__lte=today + timedelta(days=7)),
+                 to_attr="stop_rows"),
     )
 
 
 def station_schedule(station: Station) -> rules.Schedule:
     """The pure schedule of a station from its (prefetched) rows."""
+    hours = getattr(station, "hours_rows", None)
+    exceptions = getattr(station, "exception_rows", None)
+    stops = getattr(station, "stop_rows", None)
     return rules.Schedule(
         is_open_24h=station.is_open_24h,
-        weekly=tuple(rules.WeeklyInterval(h.weekday, h.opens_at, h.closes_at) for h in station.opening_hours.all()),
+        weekly=tuple(rules.WeeklyInterval(h.weekday, h.opens_at, h.closes_at)
+                     for h in (station.opening_hours.all() if hours is None else hours)),
         exceptions=tuple(
-            rules.ExceptionDay(e.date, e.is_closed, e.opens_at, e.closes_at) for e in station.opening_exceptions.all()
+            rules.ExceptionDay(e.date, e.is_closed, e.opens_at, e.closes_at)
+            for e in (station.opening_exceptions.all() if exceptions is None else exceptions)
         ),
         stops=tuple(
-            rules.Stop(s.date, s.starts_at, s.ends_at, s.site_name, s.location.y, s.location.x) for s in station.stops.all()
+            rules.Stop(s.date, s.starts_at, s.ends_at, s.site_name, s.location.y, s.location.x)
+            for s in (station.stops.all() if stops is None else stops)
         ),
     )
 

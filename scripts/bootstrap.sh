@@ -15,9 +15,10 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Chinese glyphs for the browser tests' screenshots.
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
-ldconfig -p | grep -q "libgdal.so" || missing+=(gdal-bin)
-ldconfig -p | grep -q "libgeos_c.so" || missing+=(libgeos-c1v5)
-ldconfig -p | grep -q "libproj.so" || missing+=(proj-bin)
+# No `grep -q` after a pipe: under pipefail its early exit would read as "missing".
+ldconfig -p | grep "libgdal.so" >/dev/null || missing+=(gdal-bin)
+ldconfig -p | grep "libgeos_c.so" >/dev/null || missing+=(libgeos-c1v5)
+ldconfig -p | grep "libproj.so" >/dev/null || missing+=(proj-bin)
 if [ -z "$(pg_major)" ]; then
   missing+=(postgresql postgresql-contrib)
 elif [ ! -f "/usr/share/postgresql/$(pg_major)/extension/postgis.control" ]; then

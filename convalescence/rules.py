@@ -16,16 +16,17 @@ level; each line rounded once, half up, to 0.01 CNY.
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-CENT = Decimal("0.01")
+from unionportal.core.money import money_round
+
 
 
 def money(amount) -> Decimal:
-    """The one rounding helper for money in this app: 0.01 CNY, half up."""
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    """An amount (int or Decimal) as money, through the project's one rounding helper."""
+    return money_round(Decimal(amount))
 
 
 # Days a program of each kind may last (the same bounds as the database check).

@@ -201,6 +201,10 @@ REST_FRAMEWORK = {
 API_TOKEN_LIFETIME = timedelta(hours=int(os.environ.get("API_TOKEN_LIFETIME_HOURS", "12")))
 
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "unionportal.core.schema.add_standard_error_responses",
+    ],
     "TITLE": "unionportal API",
     "DESCRIPTION": "Partner API of the city trade-union federation's service portal.",
     "VERSION": "1.0.0",

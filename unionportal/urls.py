@@ -41,3 +41,5 @@ urlpatterns = [
     path("", include("benefits.urls")),
     path("", include("convalescence.urls")),
 ]
+
+handler404 = "unionportal.core.views.not_found"

@@ -34,3 +34,23 @@ def test_member_login_page_logs_in_by_phone(client):
     client.logout()
     wrong = client.post("/accounts/login/", {"username": "13612345678", "password": "nope"})
     assert "手机号或密码错误" in wrong.content.decode()
+
+
+def test_unknown_api_paths_answer_in_the_api_error_shape_and_pages_in_html(client):
+    api = client.get("/api/v1/aid-claims/not-a-number/")
+    assert api.status_code == 404 and api["Content-Type"] == "application/json"
+    assert api.json()["code"] == "not_found"
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_schema_documents_the_standard_errors_of_every_operation(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for code in ("400", "404", "429", "503"):
+                assert code in operation["responses"], (method, path, code)
+    assert "401" in schema["paths"]["/api/v1/me/"]["get"]["responses"]
+    assert "401" not in schema["paths"]["/api/v1/stations/"]["get"]["responses"]  # public

@@ -1,9 +1,10 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 
 from .forms import PhoneLoginForm
 
@@ -22,6 +23,13 @@ HOME_TILES = [
 def hello(request):
     """The smallest Django answer: the benchmarks' yardstick."""
     return HttpResponse("hello", content_type="text/plain")
+
+
+def not_found(request, exception=None):
+    """404 for unmatched paths: the API answers in its JSON error shape, pages as HTML."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Not found.")), "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
 
 
 def favicon(request):

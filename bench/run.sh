@@ -47,7 +47,7 @@ python manage.py migrate --noinput -v 0
 python manage.py seed_demo >/dev/null
 python -m bench.generate --members "${BENCH_MEMBERS:-2000000}" --stations "${BENCH_STATIONS:-100000}"
 
-port="${BENCH_PORT:-8100}"
+port="${BENCH_PORT:-$(free_port_from 8100)}"  # never measure a server left running by someone else
 export DATABASE_STATEMENT_TIMEOUT_MS=60000
 GUNICORN_BIND="127.0.0.1:$port" GUNICORN_ACCESS_LOG=/dev/null \
   gunicorn unionportal.wsgi:application -c unionportal/gunicorn.conf.py > "$LOCAL_DIR/bench-gunicorn.log" 2>&1 &

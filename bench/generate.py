@@ -22,6 +22,7 @@ import django
 
 OUT = Path(__file__).resolve().parent / "out"
 GRASSROOTS_PER_STREET = 200
+BENCH_PASSWORD = "bench-password-2026"  # every bench member's; the login scenario uses it
 BENCH_CARD_PREFIX = "3598"  # bench members' card numbers; the real sequence uses 3505
 USER_COLUMNS = ["id", "password", "phone", "phone_hash", "name", "is_staff", "is_active", "date_joined",
                 "preferred_language", "is_superuser"]
@@ -82,7 +83,7 @@ def members(count: int, unions: list, rng: random.Random) -> None:
     if have >= count:
         log(f"members: {have} already there")
         return
-    password = make_password("bench-password-2026")  # one hash: PBKDF2 per row would take days
+    password = make_password(BENCH_PASSWORD)  # one hash: PBKDF2 per row would take days
     categories = ["employee"] * 5 + ["delivery_rider", "courier", "ride_hailing_driver", "truck_driver",
                                      "sanitation_worker", "construction_worker", "domestic_worker", "other"]
     family, given = "陈林黄王吴李张蔡郑许洪庄苏杨施", ["建华", "秀英", "志明", "丽娟", "国强", "美玲", "文斌", "雅婷"]
@@ -260,7 +261,10 @@ def main(argv=None) -> None:
     members(args.members, unions, rng)
     stations(args.stations, rng)
     tokens, token_user_ids = member_tokens(args.tokens)
-    fixtures = {"member_tokens": tokens, **coupon_fixtures(token_user_ids, rng)}
+    fixtures = {
+        "member_tokens": tokens, **coupon_fixtures(token_user_ids, rng),
+        "password": BENCH_PASSWORD, "registration_union": unions[0][0],
+    }
     (OUT / "fixtures.json").write_text(json.dumps(fixtures))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -135,6 +135,37 @@ def redeem_job(fixtures, run) -> Job:
     ])
 
 
+def login_job(fixtures, run) -> Job:
+    # Bench members' phones are 17 followed by their serial (bench/generate.py).
+    return Job(lines=[
+        f"POST\t/api/v1/auth/token/\t\t{json.dumps({'phone': f'17{serial:09d}', 'password': fixtures['password']})}\t"
+        for serial in range(run * 5000, run * 5000 + 5000)
+    ])
+
+
+def registration_job(fixtures, run) -> Job:
+    """New members joining, each with a valid, so far unused ID number and phone."""
+    import random
+    from datetime import date, timedelta
+
+    from members.rules import id_number_check_character
+
+    rng = random.SystemRandom()  # another stretch of numbers every bench run
+    start, phone_start = rng.randrange(13_000_000), rng.randrange(10**9 - 10_000)
+    lines = []
+    for offset in range(5000):
+        serial = start + offset
+        birth = date(1966, 1, 1) + timedelta(days=(serial // 1000) % (365 * 38))
+        body = f"350598{birth:%Y%m%d}{serial % 1000:03d}"  # an area code the bench members do not use
+        payload = {
+            "name": "压测新会员", "id_number": body + id_number_check_character(body),
+            "phone": f"19{phone_start + offset:09d}", "password": "a-new-password-2026",
+            "organization": fixtures["registration_union"], "worker_category": "employee", "consent": True,
+        }
+        lines.append(f"POST\t/api/v1/members/register/\t\t{json.dumps(payload, ensure_ascii=False)}\t")
+    return Job(lines=lines)
+
+
 SCENARIOS = [
     Scenario("coupon_claim_first_come", claim_job, min_ratio=0.40),
     Scenario("coupon_claim_sold_out", sold_out_job, min_ratio=0.70, max_p99_vs_hello=2.0),
@@ -143,6 +174,9 @@ SCENARIOS = [
     Scenario("me", me_job, min_ratio=0.40),
     Scenario("my_coupons", my_coupons_job, min_ratio=0.40),
     Scenario("coupon_redeem", redeem_job, min_ratio=0.30),
+    # Password hashing is deliberately slow: reported, not held to a ratio.
+    Scenario("login", login_job),
+    Scenario("registration", registration_job),
 ]
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from members.models import WorkerCategory
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
-from unionportal.core.pagination import StandardPagination
+from unionportal.core.pagination import PublicListPagination, StandardPagination
 from unionportal.core.permissions import IsMember, api_key_scope
 from unionportal.core.routers import replica_reads
 
@@ -287,7 +287,7 @@ class StationListView(PublicView):
         moment = selectors.local_now()
         search = StationSearchSerializer.search(data)
         queryset = selectors.station_search(search, now=moment)
-        paginator = StandardPagination()
+        paginator = PublicListPagination()
         page = paginator.paginate_queryset(selectors.station_list_rows(queryset, now=moment), request, view=self)
         rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near) for s in page]
         return paginator.get_paginated_response(station_rows_out(rows))

@@ -298,7 +298,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A 4xx is an answer (sold out, wrong code, not logged in): the access log records it.
+        # Logging each one as a warning filled the log during a claim rush; 5xx still log.
+        "django.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "ERROR")},
+    },
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -90,6 +90,19 @@ def test_long_lists_count_up_to_the_cap(api_client, tree, monkeypatch):
     assert api_client.get("/api/v1/stations/", {"page_size": 2}).json()["count"] == 6
 
 
+def test_station_search_counts_once_a_minute_wherever_the_phone_stands(api_client, tree):
+    for n in range(3):
+        make_station(tree["street_a"], lat=24.874 + n / 1000, name=f"驿站{n}")
+    first, sqls = counted(lambda: api_client.get("/api/v1/stations/", {"near": "24.874,118.676", "page_size": 1}))
+    assert first.json()["count"] == 3 and any("count(" in sql.lower() for sql in sqls)
+    make_station(tree["street_a"], lat=24.9, name="新驿站")
+    elsewhere, sqls = counted(lambda: api_client.get("/api/v1/stations/", {"near": "24.95,118.7", "page_size": 1}))
+    assert elsewhere.json()["count"] == 3 and not any("count(" in sql.lower() for sql in sqls)
+    assert elsewhere.json()["results"][0]["name"] == "新驿站"  # the rows themselves are never cached
+    cache.clear()  # a minute later
+    assert api_client.get("/api/v1/stations/", {"near": "24.95,118.7", "page_size": 1}).json()["count"] == 4
+
+
 def test_user_rate_limit_answers_429_with_retry_after(api_client, tree, monkeypatch):
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour"})
     member = make_member(tree["enterprise_a"])

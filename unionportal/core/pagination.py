@@ -4,9 +4,15 @@ Counting is what makes big lists slow, so:
 - a first page that holds the whole list is counted from its own rows (no COUNT query);
 - otherwise the count stops at COUNT_CAP: `count` is exact up to 10,000 and reads 10,000
   above that (pages reach the first 10,000 rows; narrow the search for more). A nearest-first
-  station search or a city's member list never counts a whole table.
+  station search or a city's member list never counts a whole table;
+- public lists whose rows change rarely (the station search) may keep their counts in the
+  cache for a short while (`count_cache_seconds`): the count of a nearest-first search does
+  not depend on where the phone stands, and counting 10,000 rows cost more than the page.
 """
 
+import hashlib
+
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
@@ -19,6 +25,8 @@ COUNT_CAP = 10_000
 class CappedPaginator(Paginator):
     """Paginator whose count is exact up to COUNT_CAP and COUNT_CAP beyond it."""
 
+    count_cache_seconds = 0
+
     @cached_property
     def count(self):
         if isinstance(self.object_list, list) or not hasattr(self.object_list, "query"):
@@ -28,9 +36,25 @@ class CappedPaginator(Paginator):
             sql, params = queryset.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
             return 0
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", params)
+        count_sql = f"SELECT count(*) FROM ({sql}) AS capped"
+        if not self.count_cache_seconds:
+            return self._count(queryset.db, count_sql, params)
+        key = "count:" + hashlib.sha256(repr((queryset.db, count_sql, params)).encode()).hexdigest()
+        count = cache.get(key)
+        if count is None:
+            count = self._count(queryset.db, count_sql, params)
+            cache.set(key, count, self.count_cache_seconds)
+        return count
+
+    @staticmethod
+    def _count(alias, sql, params) -> int:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
             return cursor.fetchone()[0]
+
+
+class BrieflyCachedCountPaginator(CappedPaginator):
+    count_cache_seconds = 60
 
 
 class StandardPagination(PageNumberPagination):
@@ -49,3 +73,9 @@ class StandardPagination(PageNumberPagination):
         self.page = paginator._get_page(rows[:page_size], 1, paginator)
         self.request = request
         return list(self.page)
+
+
+class PublicListPagination(StandardPagination):
+    """For public lists of rarely changing rows: the count may be up to a minute old."""
+
+    django_paginator_class = BrieflyCachedCountPaginator

@@ -134,7 +134,8 @@ class StopSerializer(serializers.Serializer):
 def _stop_row(stop: rules.Stop | None, crs: str):
     if stop is None:
         return None
-    return {"date": stop.date, "starts_at": stop.starts_at, "ends_at": stop.ends_at, "site_name": stop.site_name,
+    return {"date": stop.date.isoformat(), "starts_at": stop.starts_at.strftime("%H:%M"),
+            "ends_at": stop.ends_at.strftime("%H:%M"), "site_name": stop.site_name,
             "location": _out(stop.lat, stop.lng, crs)}
 
 
@@ -154,16 +155,6 @@ class StationRowSerializer(serializers.Serializer):
     current_stop = StopSerializer(allow_null=True, help_text="mobile stations: where it stands now")
 
 
-# Rows are written out by one serializer built once per process: building the nested
-# serializers (locations, stops) again for every answer cost more than writing the rows.
-# Its fields are only read while writing, so threads may share it.
-_ROW_SERIALIZER = StationRowSerializer()
-
-
-def station_rows_out(rows: list[dict]) -> list[dict]:
-    return [_ROW_SERIALIZER.to_representation(row) for row in rows]
-
-
 _KIND_LABELS = {}
 
 
@@ -177,22 +168,33 @@ def kind_labels() -> dict:
     return labels
 
 
-def station_row(station: Station, *, crs: str, moment, near=None) -> dict:
+def station_row(station: Station, *, crs: str, moment, near=None, labels: dict | None = None) -> dict:
+    """A station as StationRowSerializer documents it, written out directly: a city viewport
+    has hundreds of rows, and a serializer's fields per row cost more than the rows' data."""
     schedule = selectors.station_schedule(station)
     stop = rules.current_stop(schedule, moment)
     # A mobile station on a stop is where the stop is.
-    lat, lng = (stop.lat, stop.lng) if stop else (station.location.y, station.location.x)
+    if stop:
+        lat, lng = stop.lat, stop.lng
+    elif isinstance(station, selectors.ListedStation):
+        lat, lng = station.lat, station.lng
+    else:
+        lat, lng = station.location.y, station.location.x
     row = {
-        "id": station.pk, "name": station.name, "kind": station.kind, "kind_label": kind_labels()[station.kind],
+        "id": station.pk, "name": station.name, "kind": station.kind, "kind_label": (labels or kind_labels())[station.kind],
         "address": stop.site_name if stop else station.address, "location": _out(lat, lng, crs),
         "amenities": station.amenities, "open_now": rules.is_open_at(schedule, moment),
-        "is_open_24h": station.is_open_24h, "rating_average": station.rating_average,
+        "is_open_24h": station.is_open_24h, "rating_average": _decimal_out(station.rating_average),
         "rating_count": station.rating_count, "current_stop": _stop_row(stop, crs),
     }
     if near is not None:
         distance = rules.distance_m(near[0], near[1], lat, lng) if stop else station.distance_m
         row["distance_m"] = round(distance)
     return row
+
+
+def _decimal_out(value):
+    return None if value is None else f"{value:f}"  # as DRF writes decimals (COERCE_DECIMAL_TO_STRING)
 
 
 class OpeningHoursSerializer(serializers.Serializer):
@@ -288,9 +290,12 @@ class StationListView(PublicView):
         search = StationSearchSerializer.search(data)
         queryset = selectors.station_search(search, now=moment)
         paginator = PublicListPagination()
-        page = paginator.paginate_queryset(selectors.station_list_rows(queryset, now=moment), request, view=self)
-        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near) for s in page]
-        return paginator.get_paginated_response(station_rows_out(rows))
+        page = selectors.listed_stations(
+            paginator.paginate_queryset(selectors.station_list_values(queryset), request, view=self), now=moment,
+        )
+        labels = kind_labels()
+        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near, labels=labels) for s in page]
+        return paginator.get_paginated_response(rows)
 
 
 class StationDetailView(PublicView):
@@ -326,9 +331,12 @@ class StationGeoJsonView(PublicView):
         moment = selectors.local_now()
         search = StationSearchSerializer.search(data)
         queryset = selectors.station_search(search, now=moment)
-        stations = list(selectors.station_list_rows(queryset, now=moment)[: selectors.GEOJSON_MAX_FEATURES + 1])
+        stations = selectors.listed_stations(
+            selectors.station_list_values(queryset)[: selectors.GEOJSON_MAX_FEATURES + 1], now=moment,
+        )
         truncated = len(stations) > selectors.GEOJSON_MAX_FEATURES
-        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near)
+        labels = kind_labels()
+        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near, labels=labels)
                 for s in stations[: selectors.GEOJSON_MAX_FEATURES]]
         # One serializer for all rows: a serializer per feature costs a deep copy of its fields
         # each, which was most of a city viewport's time.
@@ -338,7 +346,7 @@ class StationGeoJsonView(PublicView):
                 "geometry": {"type": "Point", "coordinates": [properties["location"]["lng"], properties["location"]["lat"]]},
                 "properties": properties,
             }
-            for properties in station_rows_out(rows)
+            for properties in rows
         ]
         return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
 

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organization, WorkerCategory
@@ -89,6 +90,9 @@ class Station(models.Model):
             # q= matches with LIKE '%…%' (station names are Chinese: no case to fold).
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="station_name_trgm"),
             GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="station_address_trgm"),
+            # A map viewport is a lat/lng rectangle: on the planar point its box test is exact
+            # and needs none of the sphere's arithmetic (stations.selectors.plain_location).
+            GistIndex(Cast("location", output_field=models.GeometryField(srid=4326)), name="station_plain_location_gist"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(rating_total__lte=F("rating_count") * 5), name="station_rating_total_bound"),

@@ -1,13 +1,15 @@
 """Reads of the stations app: the public station search, schedules, staff views (scoped)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, F, FloatField, OuterRef, Prefetch, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncDay, TruncMonth
+from django.db.models.functions import Cast, TruncDay, TruncMonth
 from django.utils import timezone
 
 from members.scoping import scope_queryset
@@ -18,6 +20,9 @@ from .models import (
 )
 
 GEOJSON_MAX_FEATURES = 2000
+# What a list row, a map marker or a GeoJSON feature shows (stations.api.station_row); the
+# position comes as two plain numbers (ListedStation).
+LIST_ROW_FIELDS = ("id", "name", "kind", "address", "amenities", "is_open_24h", "rating_total", "rating_count")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ def open_now_condition(moment: datetime) -> Q:
     )
 
 
+def plain_location():
+    """The location as a planar WGS-84 point, as the station_plain_location_gist index has it."""
+    return Cast("location", output_field=GeometryField(srid=4326))
+
+
 def station_search(search: StationSearch, *, now: datetime | None = None):
     """Active stations matching `search`; with `near`, nearest first with `distance_m`.
 
@@ -88,7 +98,10 @@ def station_search(search: StationSearch, *, now: datetime | None = None):
     if search.q:
         qs = qs.filter(Q(name__contains=search.q) | Q(address__contains=search.q))
     if search.bbox:
-        qs = qs.filter(location__intersects=Polygon.from_bbox(search.bbox))
+        viewport = Polygon.from_bbox(search.bbox)
+        viewport.srid = 4326
+        # A box test on points is exact: a point overlaps the box exactly when it lies in it.
+        qs = qs.alias(plain_location=plain_location()).filter(plain_location__bboverlaps=viewport)
     if search.open_now:
         qs = qs.filter(open_now_condition(local_now(now)))
     if search.near:
@@ -105,38 +118,95 @@ def station_search(search: StationSearch, *, now: datetime | None = None):
     return qs
 
 
-def station_list_rows(queryset, *, now: datetime | None = None):
-    """Attach what the list rows need without N+1: today's hours, exceptions, stops."""
-    moment = local_now(now)
-    today = moment.date()
+@dataclass
+class ListedStation:
+    """A station as list rows, map markers and GeoJSON features show it, with its schedule.
+
+    Built from plain column values: a city viewport holds hundreds of stations and a thousand
+    opening-hours rows, and building a model instance for each cost most of the answer's time.
+    """
+
+    pk: int
+    name: str
+    kind: str
+    address: str
+    amenities: list
+    is_open_24h: bool
+    rating_total: int
+    rating_count: int
+    lat: float
+    lng: float
+    schedule: rules.Schedule
+    distance_m: float | None = None
+
+    @property
+    def rating_average(self):
+        return rules.rating_average(self.rating_total, self.rating_count)
+
+
+def station_list_values(queryset):
+    """The columns of `queryset`'s stations that a list row needs (slice it as a page)."""
+    extra = ["distance_m"] if "distance_m" in queryset.query.annotations else []
+    return queryset.annotate(
+        lat=RawSQL('ST_Y("stations_station"."location"::geometry)', ()),
+        lng=RawSQL('ST_X("stations_station"."location"::geometry)', ()),
+    ).values(*LIST_ROW_FIELDS, "lat", "lng", *extra)
+
+
+def _of_stations(model, ids: list[int]) -> RawSQL:
+    """`station_id = ANY(ids)`: one array parameter, where `station_id__in` would compile and
+    send a placeholder per station (most of a viewport's time with hundreds of them)."""
+    return RawSQL(f'"{model._meta.db_table}"."station_id" = ANY(%s)', (ids,), output_field=BooleanField())
+
+
+def listed_stations(rows, *, now: datetime | None = None) -> list[ListedStation]:
+    """`station_list_values` rows as ListedStations: three more queries for all their schedules."""
+    rows = list(rows)
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    today = local_now(now).date()
     days = [today - timedelta(days=1), today]
-    # Into plain lists (to_attr): a related manager and queryset per station cost more than
-    # the rows themselves on a map viewport of hundreds of stations.
-    return queryset.prefetch_related(
-        Prefetch("opening_hours", queryset=OpeningHours.objects.filter(weekday__in=[d.weekday() for d in days]),
-                 to_attr="hours_rows"),
-        Prefetch("opening_exceptions", queryset=OpeningException.objects.filter(date__in=days), to_attr="exception_rows"),
-        Prefetch("stops", queryset=MobileStop.objects.filter(date__gte=today, date__lte=today + timedelta(days=7)),
-                 to_attr="stop_rows"),
-    )
+    weekly, exceptions, stops = defaultdict(list), defaultdict(list), defaultdict(list)
+    for station_id, *interval in OpeningHours.objects.filter(
+        _of_stations(OpeningHours, ids), weekday__in=[d.weekday() for d in days],
+    ).values_list("station_id", "weekday", "opens_at", "closes_at"):
+        weekly[station_id].append(rules.WeeklyInterval(*interval))
+    for station_id, *day in OpeningException.objects.filter(_of_stations(OpeningException, ids), date__in=days).values_list(
+        "station_id", "date", "is_closed", "opens_at", "closes_at",
+    ):
+        exceptions[station_id].append(rules.ExceptionDay(*day))
+    for station_id, *stop in MobileStop.objects.filter(
+        _of_stations(MobileStop, ids), date__gte=today, date__lte=today + timedelta(days=7),
+    ).annotate(
+        lat=RawSQL('ST_Y("stations_mobilestop"."location"::geometry)', ()),
+        lng=RawSQL('ST_X("stations_mobilestop"."location"::geometry)', ()),
+    ).values_list("station_id", "date", "starts_at", "ends_at", "site_name", "lat", "lng"):
+        stops[station_id].append(rules.Stop(*stop))
+    listed = []
+    for row in rows:
+        station_id = row.pop("id")
+        schedule = rules.Schedule(
+            is_open_24h=row["is_open_24h"], weekly=tuple(weekly[station_id]),
+            exceptions=tuple(exceptions[station_id]), stops=tuple(stops[station_id]),
+        )
+        listed.append(ListedStation(pk=station_id, schedule=schedule, **row))
+    return listed
 
 
-def station_schedule(station: Station) -> rules.Schedule:
-    """The pure schedule of a station from its (prefetched) rows."""
-    hours = getattr(station, "hours_rows", None)
-    exceptions = getattr(station, "exception_rows", None)
-    stops = getattr(station, "stop_rows", None)
+def station_schedule(station) -> rules.Schedule:
+    """The pure schedule of a listed station, or of a station from its (prefetched) rows."""
+    if isinstance(station, ListedStation):
+        return station.schedule
     return rules.Schedule(
         is_open_24h=station.is_open_24h,
-        weekly=tuple(rules.WeeklyInterval(h.weekday, h.opens_at, h.closes_at)
-                     for h in (station.opening_hours.all() if hours is None else hours)),
+        weekly=tuple(rules.WeeklyInterval(h.weekday, h.opens_at, h.closes_at) for h in station.opening_hours.all()),
         exceptions=tuple(
-            rules.ExceptionDay(e.date, e.is_closed, e.opens_at, e.closes_at)
-            for e in (station.opening_exceptions.all() if exceptions is None else exceptions)
+            rules.ExceptionDay(e.date, e.is_closed, e.opens_at, e.closes_at) for e in station.opening_exceptions.all()
         ),
         stops=tuple(
             rules.Stop(s.date, s.starts_at, s.ends_at, s.site_name, s.location.y, s.location.x)
-            for s in (station.stops.all() if stops is None else stops)
+            for s in station.stops.all()
         ),
     )
 

@@ -103,6 +103,27 @@ def test_geojson_is_a_feature_collection_bounded_by_the_box(api_client, tree):
     assert api_client.get("/api/v1/stations/geojson/", {"bbox": "119,24,118,25"}).status_code == 400
 
 
+def test_list_rows_and_features_are_written_as_documented(api_client, tree):
+    van = make_station(tree["street_a"], kind=Station.Kind.MOBILE_STATION, name="流动驿站二号", hours=[])
+    make_stop(van, today(), "00:00", "23:59:59.999999", lat=24.88, lng=118.67, site="鲤城工地")
+    rated = make_station(tree["street_a"], lat=24.8765432, lng=118.6754321, name="评分驿站")
+    Station.objects.filter(pk=rated.pk).update(rating_total=14, rating_count=3)
+    on_the_edge = make_station(tree["street_a"], lat=24.9, lng=118.7, name="边上的驿站")
+    rows = {r["id"]: r for r in api_client.get("/api/v1/stations/", {"near": "24.874,118.676"}).json()["results"]}
+    assert rows[van.pk]["current_stop"] == {
+        "date": today().isoformat(), "starts_at": "00:00", "ends_at": "23:59", "site_name": "鲤城工地",
+        "location": {"lat": 24.88, "lng": 118.67},
+    }
+    assert rows[van.pk]["address"] == "鲤城工地" and rows[van.pk]["location"] == {"lat": 24.88, "lng": 118.67}
+    assert rows[rated.pk]["rating_average"] == "4.7" and rows[rated.pk]["rating_count"] == 3
+    assert rows[rated.pk]["location"] == {"lat": 24.876543, "lng": 118.675432}
+    assert rows[rated.pk]["kind_label"] and isinstance(rows[rated.pk]["distance_m"], int)
+    features = api_client.get("/api/v1/stations/geojson/", {"bbox": "118.6,24.8,118.7,24.9"}).json()["features"]
+    by_id = {f["id"]: f for f in features}
+    assert set(by_id) == {van.pk, rated.pk, on_the_edge.pk}  # the box's edges belong to it
+    assert by_id[rated.pk]["properties"] == {key: value for key, value in rows[rated.pk].items() if key != "distance_m"}
+
+
 # --- Health readings ---------------------------------------------------------------------------
 READING = {"systolic_bp": 150, "diastolic_bp": 95, "heart_rate": 72, "blood_glucose": "5.2", "spo2": 98}
 

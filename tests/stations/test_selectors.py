@@ -120,7 +120,7 @@ def test_the_sql_open_now_filter_agrees_with_the_rule(tree):
     for moment in moments:
         sql_open = set(selectors.station_search(selectors.StationSearch(open_now=True), now=moment).values_list("pk", flat=True))
         rule_open = {
-            s.pk for s in selectors.station_list_rows(Station.objects.all(), now=moment)
+            s.pk for s in selectors.listed_stations(selectors.station_list_values(Station.objects.all()), now=moment)
             if rules.is_open_at(selectors.station_schedule(s), moment.replace(tzinfo=None))
         }
         assert sql_open == rule_open, moment

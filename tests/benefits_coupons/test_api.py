@@ -1,5 +1,6 @@
 """Coupon API: behaviour, the contract's codes, and the permission table."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from benefits import coupon_rules as rules
+from benefits.coupon_api import MyCouponSerializer
 from benefits.models import Campaign, Coupon, CouponBatch, LotteryApplication, Merchant, Redemption
 from members.models import Member, StaffAssignment
 from tests.factories import make_member, make_staff, make_tree
@@ -199,6 +201,13 @@ def test_my_coupons_lists_only_my_own(api_client, world):
     assert coupon["status"] == "issued" and coupon["kind"] == "movie"
     assert coupon["code"] == Coupon.objects.get(member__user=world["member"]).code
     assert call(api_client, world, "member", "get", "/api/v1/me/coupons/?status=redeemed").json()["count"] == 0
+    # Rows are written directly; they must say exactly what the documented serializer says.
+    Coupon.objects.filter(member__user=world["member"]).update(
+        status=Coupon.Status.REDEEMED, redeemed_at=timezone.now(), redeemed_by=world["cinema"])
+    (redeemed,) = call(api_client, world, "member", "get", "/api/v1/me/coupons/?status=redeemed").json()["results"]
+    mine = Coupon.objects.select_related("batch__campaign", "redeemed_by").get(member__user=world["member"])
+    assert redeemed == json.loads(json.dumps(MyCouponSerializer(mine).data))
+    assert redeemed["redeemed_by"] == world["cinema"].name and redeemed["status_label"] and redeemed["kind_label"]
 
 
 # --- partners ------------------------------------------------------------------------------------

@@ -226,11 +226,6 @@ def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
         raise _already_claimed()
     if not _claim_count_up(campaign_id=campaign.pk, batch_id=batch.pk, member_id=member.pk, limit=batch.per_member_limit):
         raise _already_claimed()
-    # The batch row is locked from here to the commit: keep what follows short.
-    taken = CouponBatch.objects.filter(pk=batch.pk, claimed__lt=F("quantity")).update(claimed=F("claimed") + 1)
-    if not taken:
-        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
-        raise _sold_out()
     for _attempt in range(CODE_ATTEMPTS):
         coupon = Coupon(
             batch=batch, member=member, code=rules.new_coupon_code(),
@@ -238,9 +233,17 @@ def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
             issued_at=now, expires_at=batch.effective_use_ends_at,
         )
         if _coupon_insert(coupon):
-            return coupon
+            break
         # A pickup code (1 in 10^8 per live coupon) or a code collided: draw again.
-    raise DomainError("busy", _("Please try again."), status=503)
+    else:
+        raise DomainError("busy", _("Please try again."), status=503)
+    # Last: every claimer waits on the batch row from this UPDATE to the commit, so nothing
+    # else happens in between. Sold out rolls the coupon above back with the transaction.
+    taken = CouponBatch.objects.filter(pk=batch.pk, claimed__lt=F("quantity")).update(claimed=F("claimed") + 1)
+    if not taken:
+        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
+        raise _sold_out()
+    return coupon
 
 
 _COUPON_COLUMNS = ("batch_id", "member_id", "code", "pickup_code", "status", "issued_at", "expires_at",

@@ -296,9 +296,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_personal_numbers": {"()": "unionportal.core.log_filters.MaskPersonalNumbers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Its warnings name request paths ("Not Found: /…"); gunicorn's access lines are masked too.
+        "django.request": {"filters": ["mask_personal_numbers"]},
+    },
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

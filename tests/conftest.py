@@ -9,6 +9,37 @@ from rest_framework.test import APIClient
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_sessionstart(session):
+    from .support import session_logs
+
+    session_logs.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when any log of the session holds a clear ID or mobile number.
+
+    A hook and not a last test: it sees the logs of every test of any selection (workers
+    stopped, servers shut down), cannot be deselected or reordered away, and its exit status
+    is the one CI reads. The offending lines are printed masked.
+    """
+    from .support import session_logs
+
+    problems = [f"{name}:{number}: {line}" for name, number, line in session_logs.findings()]
+    if not session_logs.is_capturing():
+        problems.append("the log capture was removed during the session (logging reconfigured?)")
+    if not problems:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", f"personal data in the logs ({session_logs.shown_name()}/)", red=True, bold=True)
+        for problem in problems[:50]:
+            reporter.write_line(problem)
+        if len(problems) > 50:
+            reporter.write_line(f"… and {len(problems) - 50} more lines")
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(autouse=True)
 def _static_files_from_the_source(settings):
     """The test server serves static files from the apps (hashed names need collectstatic)."""

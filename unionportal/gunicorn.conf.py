@@ -21,3 +21,5 @@ preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Request lines and referers with ID and mobile numbers masked (members are searched by them).
+logger_class = "unionportal.access_log.MaskingLogger"

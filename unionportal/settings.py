@@ -296,13 +296,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"mask_personal_numbers": {"()": "unionportal.core.log_filters.MaskPersonalNumbers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # A 4xx is an answer (sold out, wrong code, not logged in): the access log records it.
         # Logging each one as a warning filled the log during a claim rush; 5xx still log.
-        "django.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "ERROR")},
+        # Its messages name request paths ("Not Found: /…"); gunicorn's access lines are masked too.
+        "django.request": {
+            "level": os.environ.get("REQUEST_LOG_LEVEL", "ERROR"), "filters": ["mask_personal_numbers"],
+        },
     },
 }
 

@@ -8,6 +8,8 @@ import time
 from django.conf import settings
 from django.db import connection
 
+from . import session_logs
+
 
 def database_url() -> str:
     base = settings.DATABASES["default"]
@@ -19,12 +21,14 @@ def start_worker(queue: str, *, pool="solo", extra_env=None) -> subprocess.Popen
         os.environ, TEST_DATABASE_NAME="", DATABASE_URL=database_url(), CELERY_TASK_DEFAULT_QUEUE=queue,
         **(extra_env or {}),
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "unionportal", "worker", "-Q", queue, f"--pool={pool}",
-         "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, so a test can kill -9 all of it
-    )
+    # INFO, as in production: the session's log check reads what the worker wrote (SMS lines too).
+    with session_logs.process_log(f"celery-{queue}") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "unionportal", "worker", "-Q", queue, f"--pool={pool}",
+             "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a test can kill -9 all of it
+        )
 
 
 def stop_worker(process: subprocess.Popen) -> None:

@@ -8,6 +8,7 @@ settings.PII_HASH_KEY) makes uniqueness and exact search possible without the cl
 
 import hashlib
 import hmac
+import re
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -56,6 +57,18 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) <= 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+# Standalone numbers shaped like a resident ID number or a mobile number (+86 or its URL
+# form %2B86 allowed), for masking free text such as request lines in an access log.
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|%2[Bb])?86)?(1[3-9]\d{9})(?![0-9A-Za-z])")
+
+
+def mask_personal_numbers(text: str) -> str:
+    """Mask every ID-shaped and mobile-shaped number in `text` (a lookalike masked too is harmless)."""
+    text = _ID_NUMBER_IN_TEXT.sub(lambda match: mask_id_number(match.group()), text)
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(1)), text)
 
 
 def mask_name(name: str) -> str:

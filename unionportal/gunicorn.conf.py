@@ -23,3 +23,6 @@ max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # Request lines and referers with ID and mobile numbers masked (members are searched by them).
 logger_class = "unionportal.access_log.MaskingLogger"
+# gunicorn's control socket lives in the user's home and is shared by every gunicorn of that
+# user (the portal, the benchmarks, tests): none of them uses it.
+control_socket_disable = True

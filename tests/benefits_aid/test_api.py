@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -260,6 +261,44 @@ def test_permission_table(scene, endpoint, role):
         assert response["Content-Disposition"].startswith("attachment")
         assert response["Content-Type"] == "application/pdf"
         assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_a_document_opens_only_through_its_own_claim(scene, tree, current_plan):
+    """A claim one may see does not open another claim's document by swapping the document id."""
+    claim, document, users = scene
+    stranger = make_member(tree["enterprise_b"])
+    aid_services.aid_enrolment_create(member=stranger, plan=current_plan, payment_reference="WX9", actor=stranger.user)
+    own_claim = file_claim(stranger, admitted_on=timezone.localdate() - timedelta(days=3),
+                           discharged_on=timezone.localdate() - timedelta(days=1), today=timezone.localdate())
+    own_document = add_document(own_claim, data=pdf_bytes(), name="我的发票.pdf")
+    # The stranger through their own claim, and district B's staff (whose tree holds that claim).
+    for user in (stranger.user, users["admin_elsewhere"]):
+        client = client_for(user)
+        assert client.get(f"/api/v1/aid-claims/{own_claim.pk}/documents/{own_document.pk}/").status_code == 200
+        swapped = client.get(f"/api/v1/aid-claims/{own_claim.pk}/documents/{document.pk}/")
+        assert swapped.status_code == 404 and swapped.json()["code"] == "not_found"
+
+
+def test_the_bank_account_is_stored_encrypted_and_answered_masked(enrolled_now, reviewer):
+    account = "6222020200112233445"
+    body = recent_claim_fields(payee_bank="中国工商银行泉州分行", payee_account=account)
+    created = client_for(enrolled_now.user).post("/api/v1/aid-claims/", body, format="json")
+    assert created.status_code == 201, created.json()
+    masked = "*" * 15 + "3445"
+    answers = [
+        created,
+        client_for(enrolled_now.user).get(f"/api/v1/aid-claims/{created.json()['id']}/"),
+        client_for(reviewer).get(f"/api/v1/aid-claims/{created.json()['id']}/"),
+        client_for(reviewer).get("/api/v1/aid-claims/"),
+    ]
+    for response in answers:
+        assert response.status_code in (200, 201)
+        assert account not in response.content.decode() and masked in response.content.decode()
+    claim = AidClaim.objects.get(pk=created.json()["id"])
+    assert claim.payee_account == account  # the clear value is there for the payment batch
+    with connection.cursor() as cursor:
+        cursor.execute(f"select payee_account from {AidClaim._meta.db_table} where id = %s", [claim.pk])
+        assert account not in cursor.fetchone()[0]
 
 
 def test_oversized_and_fake_documents_are_refused_with_the_field(enrolled_now, settings):

@@ -1,3 +1,4 @@
+import hashlib
 import subprocess
 from io import StringIO
 
@@ -6,8 +7,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from members.models import Member, Organization, StaffAssignment, User
+from members.models import Member, Organization, StaffAssignment, User, id_number_hash, phone_hash
 from unionportal.core.pii import mask_id_number, mask_phone
+
+from ..factories import make_member, make_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +57,21 @@ def test_pg_dump_holds_no_phone_or_id_number_in_clear(demo):
 def test_masks():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id_number("35050219900517123X") == "350502********123X"
+
+
+def test_search_hashes_need_the_key(settings):
+    """Mainland mobile numbers are few enough to hash them all: without the key a dump's
+    hash columns must not match anything an attacker can compute."""
+    member = make_member(make_tree()["enterprise_a"])
+    phone, id_number = member.user.phone, member.id_number
+    with connection.cursor() as cursor:
+        cursor.execute("select phone_hash from members_user where id = %s", [member.user_id])
+        stored_phone_hash = cursor.fetchone()[0]
+        cursor.execute("select id_number_hash from members_member where id = %s", [member.pk])
+        stored_id_hash = cursor.fetchone()[0]
+    assert User.objects.get_by_phone(phone) == member.user  # exact search works through the hash
+    for stored, purpose, value in ((stored_phone_hash, "phone", phone), (stored_id_hash, "id_number", id_number)):
+        unkeyed = {hashlib.sha256(text.encode()).hexdigest() for text in (value, f"{purpose}:{value}")}
+        assert stored not in unkeyed
+    settings.PII_HASH_KEY = "another-hash-key"
+    assert phone_hash(phone) != stored_phone_hash and id_number_hash(id_number) != stored_id_hash

@@ -14,7 +14,7 @@ from unionportal.core.services import notification_send
 from unionportal.celery import app
 
 from ..factories import make_user
-from ..support.sms_gateway import delivered_ids
+from ..support.sms_gateway import delivered_ids, started_ids
 from ..support.workers import start_worker, stop_worker, wait_for
 
 
@@ -94,7 +94,7 @@ def test_worker_killed_mid_send_delivers_every_notification_exactly_once_after_r
     outbox = tmp_path / "sms.txt"
     gateway = {
         "SMS_BACKEND": "tests.support.sms_gateway.FileSmsGateway", "SMS_TEST_OUTBOX": str(outbox),
-        "SMS_TEST_DELAY": "1.5",
+        "SMS_TEST_DELAY": "2",
         "CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1", "CELERY_RESTORE_THROTTLE": "1",
     }
     user = make_user(name="陈志明")
@@ -103,13 +103,13 @@ def test_worker_killed_mid_send_delivers_every_notification_exactly_once_after_r
             notification_send(user=user, event="test", message=f"第{n}条通知") for n in range(3)
         ]
     worker = start_worker(worker_queue, pool="prefork", extra_env=gateway)
-    # Kill the whole worker (main process and pool) while the first message is being sent.
-    assert wait_for(lambda: Notification.objects.filter(user=user).exists(), 5)
-    time.sleep(2.5)
+    # Kill the whole worker (main process and pool) while the first message is being sent:
+    # as soon as the gateway has begun it, well inside its delay.
+    assert wait_for(lambda: started_ids(outbox), 60), "the worker never began sending"
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
-    delivered_before = delivered_ids(outbox)
-    assert len(delivered_before) < 3  # the kill really interrupted the work
+    interrupted = started_ids(outbox)[0]
+    assert interrupted not in delivered_ids(outbox)  # the kill really cut a send short
 
     restarted = start_worker(worker_queue, pool="prefork", extra_env=gateway)
     try:

@@ -4,10 +4,11 @@ Every case starts from the same world; on every denial nothing in the database c
 """
 
 import pytest
-from django.test import Client
+from django.contrib import admin
+from django.test import Client, RequestFactory
 
 from members import services
-from members.models import Member, PersonalDataAccess, StaffAssignment
+from members.models import Member, Organization, PersonalDataAccess, StaffAssignment
 from unionportal.core.models import AuditLog, Notification
 
 from ..factories import make_member
@@ -126,3 +127,17 @@ def test_admin_change_list_shows_only_the_tree(world):
     autocomplete = client.get("/admin/autocomplete/", {"app_label": "members", "model_name": "staffassignment",
                                                        "field_name": "organization", "term": ""}).json()
     assert {row["text"] for row in autocomplete["results"]} == {"乙区总工会", "乙街道总工会", "乙企业工会"}
+
+
+def test_admin_permission_checks_refuse_an_object_outside_the_tree(world):
+    """The second lock behind the scoped querysets: handed an object from elsewhere (Django's
+    delete confirmation checks every cascaded object this way), the permission check says no."""
+    tree = world["tree"]
+    request = RequestFactory().get("/admin/")
+    request.user = world["people"]["district_a_staff"]
+    inside, outside = make_member(tree["enterprise_a"]), make_member(tree["enterprise_b"])
+    cases = [(admin.site._registry[Member], inside, outside),
+             (admin.site._registry[Organization], tree["enterprise_a"], tree["enterprise_b"])]
+    for model_admin, own, other in cases:
+        for check in (model_admin.has_view_permission, model_admin.has_change_permission):
+            assert check(request, own) and not check(request, other), (type(model_admin).__name__, check.__name__)

@@ -75,7 +75,7 @@ class ApiKeyRateThrottle(WindowRateThrottle):
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
-    """Login attempts: per client address and per phone number tried."""
+    """Login attempts per client address (failures per account are counted by the lockout)."""
 
     scope = "token"
 

@@ -241,7 +241,7 @@ class NominationListView(APIView):
         queryset = selectors.nominations_visible_to(request.user).order_by("-trip_starts_on", "-priority_score", "pk")
         session_id = request.query_params.get("session")
         if session_id:
-            if not session_id.isdigit():
+            if not session_id.isdecimal():  # isdigit() also passes "²", which int() refuses
                 return Response({"detail": str(_("Some of the data is not valid.")), "code": "invalid",
                                  "fields": {"session": [str(_("A valid integer is required."))]}}, status=400)
             queryset = queryset.filter(session_id=int(session_id))

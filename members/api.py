@@ -254,7 +254,7 @@ class MemberListView(generics.ListAPIView):
             raise DomainError("invalid_status", _("Unknown status."), field="status")
         organization = None
         if params.get("organization"):
-            if not params["organization"].isdigit():
+            if not params["organization"].isdecimal():  # isdigit() also passes "²"
                 raise DomainError("invalid_organization", _("Give the organisation's id."), field="organization")
             organization = selectors.organizations_visible_to(self.request.user).filter(
                 pk=params["organization"]).first()

@@ -514,7 +514,7 @@ class SessionListView(PublicView):
             starts_at__gt=selectors.local_now(), station__is_active=True).order_by("starts_at", "pk")
         station = request.query_params.get("station")
         if station:
-            if not station.isdigit():
+            if not station.isdecimal():  # isdigit() also passes "²", which int() refuses
                 raise DomainError("invalid", _("station must be a number."), field="station")
             queryset = queryset.filter(station_id=int(station))
         paginator = StandardPagination()

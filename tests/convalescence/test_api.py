@@ -207,3 +207,11 @@ def test_permission_table(api_client, world, role, endpoint):
 def test_nomination_statuses_are_codes(world):
     assert set(NominationStatus.values) >= {"nominated", "approved", "confirmed", "declined", "lapsed", "waiting",
                                             "attended", "no_show"}
+
+
+def test_a_session_filter_that_only_looks_like_a_number_is_400(api_client, world):
+    # "²" passes str.isdigit() but int() refuses it: once a server error.
+    client = as_user(api_client, world["city_staff"])
+    response = client.get(f"{API}/nominations/", {"session": "²"})
+    assert response.status_code == 400 and response.data["fields"]["session"]
+    assert client.get(f"{API}/nominations/", {"session": world["session"].pk}).data["count"] == 1

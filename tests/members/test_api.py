@@ -126,6 +126,8 @@ def test_staff_list_filters_search_and_masks(world):
     assert client.get("/api/v1/members/", {"organization": tree["enterprise_b"].pk}).json()["count"] == 0
     assert client.get("/api/v1/members/", {"status": "sleeping"}).status_code == 400
     assert client.get("/api/v1/members/", {"organization": "x"}).status_code == 400
+    # "²" passes str.isdigit() but is no number: once a server error.
+    assert client.get("/api/v1/members/", {"organization": "²"}).status_code == 400
 
 
 def test_verify_and_reject_through_the_api(world):

@@ -291,3 +291,10 @@ def test_a_kiosk_cannot_date_a_reading_in_the_future(api_client, tree, kiosk):
     response = api_client.post("/api/v1/health-readings/", {"card_number": member.card_number, "heart_rate": 70,
                                                             "measured_at": future}, format="json", **auth)
     assert response.status_code == 400 and "measured_at" in response.json()["fields"]
+
+
+def test_a_station_filter_that_only_looks_like_a_number_is_400(api_client, tree):
+    # "²" passes str.isdigit() but int() refuses it: once a server error.
+    response = api_client.get("/api/v1/health-sessions/", {"station": "²"})
+    assert response.status_code == 400 and response.json()["fields"]["station"]
+    assert api_client.get("/api/v1/health-sessions/", {"station": "12"}).json()["count"] == 0

@@ -21,6 +21,8 @@ def test_token_issued_for_phone_and_password(api_client):
     me = api_client.get("/api/v1/auth/whoami/", HTTP_AUTHORIZATION=f"Bearer {body['token']}")
     assert me.status_code == 200
     assert me.json() == {"kind": "user", "is_staff": False}
+    nobody = api_client.get("/api/v1/auth/whoami/")
+    assert nobody.status_code == 401 and nobody.json()["code"] == "not_authenticated"
 
 
 def test_wrong_password_is_400_in_chinese_by_default(api_client):

@@ -52,5 +52,9 @@ def test_schema_documents_the_standard_errors_of_every_operation(client):
         for method, operation in item.items():
             for code in ("400", "404", "429", "503"):
                 assert code in operation["responses"], (method, path, code)
+            assert "Retry-After" in operation["responses"]["429"]["headers"]
+            # credentials required exactly where 401 is documented: public operations never answer it
+            assert ("401" in operation["responses"]) is bool(operation.get("security")), (method, path)
     assert "401" in schema["paths"]["/api/v1/me/"]["get"]["responses"]
     assert "401" not in schema["paths"]["/api/v1/stations/"]["get"]["responses"]  # public
+    assert {} not in schema["paths"]["/api/v1/auth/whoami/"]["get"]["security"]  # anonymous: 401

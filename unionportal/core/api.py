@@ -2,23 +2,24 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .lockout import LockedOut, authenticate_with_lockout
 from .models import ApiKey
+from .permissions import HasCredentials
 from .services import api_token_issue
 from .throttling import TokenRateThrottle
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The shape of every error answer."""
+    """The shape of every error answer (its schema, with the nesting of `fields`, is
+    schema.ERROR_SCHEMA)."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    fields = serializers.DictField(required=False)
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -77,12 +78,10 @@ class WhoAmISerializer(serializers.Serializer):
 class WhoAmIView(APIView):
     """Which credentials this request carries: a user's token or a partner key (and its scopes)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [HasCredentials]
 
     @extend_schema(responses={200: WhoAmISerializer, 401: ErrorSerializer}, tags=["auth"])
     def get(self, request):
         if isinstance(request.auth, ApiKey):
             return Response({"kind": "partner", "name": request.auth.name, "scopes": request.auth.scopes})
-        if request.user and request.user.is_authenticated:
-            return Response({"kind": "user", "is_staff": request.user.is_staff})
-        raise NotAuthenticated()
+        return Response({"kind": "user", "is_staff": request.user.is_staff})

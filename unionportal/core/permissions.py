@@ -32,3 +32,10 @@ class IsMember(BasePermission):
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and hasattr(request.user, "member"))
+
+
+class HasCredentials(BasePermission):
+    """Any valid credentials: a logged-in user or a partner key (a partner is no user)."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated) or isinstance(request.auth, ApiKey)

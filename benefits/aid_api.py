@@ -24,7 +24,7 @@ from unionportal.core.errors import DomainError
 from unionportal.core.permissions import IsMember
 
 from . import aid_rules
-from .aid_documents import document_read
+from .aid_documents import ALLOWED_TYPES, document_read
 from . import aid_selectors as selectors
 from . import aid_services as services
 from .models import AidClaim, AidClaimKind, AidEnrolment, AidPlan
@@ -367,7 +367,7 @@ class AidClaimDocumentsView(APIView):
 
 
 class AidClaimDocumentFileView(APIView):
-    @extend_schema(tags=TAGS, responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+    @extend_schema(tags=TAGS, responses={**{(200, kind): OpenApiTypes.BINARY for kind in sorted(ALLOWED_TYPES)},
                                          401: ErrorSerializer, 404: ErrorSerializer},
                    summary="Download a claim document (the member and staff in scope only)")
     def get(self, request, pk, document_id):

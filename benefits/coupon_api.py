@@ -306,8 +306,12 @@ class RedeemedSerializer(serializers.Serializer):
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", location=OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 128}, OpenApiParameter.HEADER, required=True,
     description="A unique key per redemption attempt (e.g. a UUID). Repeating it replays the first answer.",
+)
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed", location=OpenApiParameter.HEADER, enum=["true", "false"], response=True,
+    description="On the answers about a code: `true` when this is the stored answer to an earlier attempt.",
 )
 
 
@@ -326,7 +330,7 @@ class CouponRedeemView(APIView):
     throttle_classes = [*APIView.throttle_classes, RedeemGuessThrottle]
 
     @extend_schema(
-        request=RedeemInSerializer, parameters=[IDEMPOTENCY_HEADER],
+        request=RedeemInSerializer, parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         responses={
             200: RedeemedSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
             404: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer, 429: ErrorSerializer,

@@ -182,6 +182,7 @@ class SessionListView(APIView):
     """Members: upcoming sessions offered to their union. Staff: the sessions of their tree."""
 
     permission_classes = [IsMemberOrStaff]
+    pagination_class = StandardPagination  # documents the pages the answer comes in
 
     @extend_schema(
         parameters=[OpenApiParameter("upcoming", OpenApiTypes.BOOL, description="Staff: only sessions not yet started.")],
@@ -232,9 +233,11 @@ class NominationListView(APIView):
     """Members: their own nominations. Staff: nominations of their tree; staff nominate with POST."""
 
     permission_classes = [IsMemberOrStaff]
+    pagination_class = StandardPagination
 
     @extend_schema(
-        parameters=[OpenApiParameter("session", OpenApiTypes.INT), OpenApiParameter("status", OpenApiTypes.STR)],
+        parameters=[OpenApiParameter("session", {"type": "integer", "minimum": 1}),
+                    OpenApiParameter("status", OpenApiTypes.STR, enum=NominationStatus.values)],
         responses={200: NominationSerializer(many=True), **ERRORS}, tags=["convalescence"],
     )
     def get(self, request):

@@ -238,7 +238,8 @@ class MemberListView(generics.ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Member.Status.values),
-            OpenApiParameter("organization", OpenApiTypes.INT, description="Only this organisation and below."),
+            OpenApiParameter("organization", {"type": "integer", "minimum": 1},
+                             description="Only this organisation and below."),
             OpenApiParameter("q", OpenApiTypes.STR, description="Name (start), card number, full ID or phone number."),
         ],
         responses={200: MemberSerializer(many=True), 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},

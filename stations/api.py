@@ -5,15 +5,13 @@ from decimal import Decimal
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from members.models import WorkerCategory
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.pagination import PublicListPagination, StandardPagination
@@ -106,18 +104,32 @@ class StationSearchSerializer(serializers.Serializer):
         )
 
 
+# The coordinate formats the search parameters accept, as the schema documents them.
+LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?\d(?:\.\d+)?)"
+LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7]\d|[1-9]?\d)(?:\.\d+)?)"
+
 SEARCH_PARAMETERS = [
-    OpenApiParameter("near", str, description="lat,lng: order nearest first and add distance_m"),
-    OpenApiParameter("radius_m", int, description="with near: only stations within this many metres"),
+    OpenApiParameter("near", str, pattern=f"^{LATITUDE},{LONGITUDE}$",
+                     description="lat,lng: order nearest first and add distance_m"),
+    OpenApiParameter("radius_m", {"type": "integer", "minimum": 1, "maximum": 200_000},
+                     description="with near (400 without it): only stations within this many metres"),
     OpenApiParameter("kind", str, many=True, enum=Station.Kind.values, description="repeatable or comma-separated"),
     OpenApiParameter("amenity", str, many=True, enum=Amenity.values, description="repeatable: all must be present"),
     OpenApiParameter("open_now", bool, description="only stations open now (Asia/Shanghai)"),
-    OpenApiParameter("q", str, description="part of the name or address"),
+    OpenApiParameter("q", {"type": "string", "maxLength": 64}, description="part of the name or address"),
     OpenApiParameter("crs", str, enum=CRS_CHOICES, description="coordinates in and out: wgs84 (default) or gcj02"),
 ]
 
 
 # --- Output -----------------------------------------------------------------------------------
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "08:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day written HH:MM (the schema's `time` format would promise seconds and an offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class LatLngSerializer(serializers.Serializer):
     lat = serializers.FloatField()
     lng = serializers.FloatField()
@@ -125,8 +137,8 @@ class LatLngSerializer(serializers.Serializer):
 
 class StopSerializer(serializers.Serializer):
     date = serializers.DateField()
-    starts_at = serializers.TimeField(format="%H:%M")
-    ends_at = serializers.TimeField(format="%H:%M")
+    starts_at = HourMinuteField()
+    ends_at = HourMinuteField()
     site_name = serializers.CharField()
     location = LatLngSerializer()
 
@@ -200,15 +212,15 @@ def _decimal_out(value):
 class OpeningHoursSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(help_text="Monday 0 … Sunday 6")
     weekday_label = serializers.CharField()
-    opens_at = serializers.TimeField(format="%H:%M")
-    closes_at = serializers.TimeField(format="%H:%M", help_text="not after opens_at: open past midnight")
+    opens_at = HourMinuteField()
+    closes_at = HourMinuteField(help_text="not after opens_at: open past midnight")
 
 
 class OpeningExceptionSerializer(serializers.Serializer):
     date = serializers.DateField()
     is_closed = serializers.BooleanField()
-    opens_at = serializers.TimeField(format="%H:%M", allow_null=True)
-    closes_at = serializers.TimeField(format="%H:%M", allow_null=True)
+    opens_at = HourMinuteField(allow_null=True)
+    closes_at = HourMinuteField(allow_null=True)
     note = serializers.CharField()
 
 
@@ -280,6 +292,8 @@ class PublicView(APIView):
 class StationListView(PublicView):
     """Stations for the map: filters, nearest first with `near`. Public."""
 
+    pagination_class = PublicListPagination  # documents the pages the answer comes in
+
     @extend_schema(
         parameters=SEARCH_PARAMETERS, responses={200: StationRowSerializer(many=True), 400: ErrorSerializer},
         auth=[], tags=["stations"],
@@ -317,14 +331,37 @@ class StationDetailView(PublicView):
         return Response(StationDetailSerializer(station_detail_row(station, crs=crs, moment=moment)).data)
 
 
+class PointSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
+                                        help_text="lng, lat (GeoJSON order)")
+
+
+class StationFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.IntegerField()
+    geometry = PointSerializer()
+    properties = StationRowSerializer()
+
+
+class StationFeatureCollectionSerializer(serializers.Serializer):
+    """The GeoJSON answer's shape (documentation only: the view writes the dicts itself)."""
+
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    features = StationFeatureSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="more stations matched than the features hold")
+
+
 class StationGeoJsonView(PublicView):
     """The same search as a GeoJSON FeatureCollection, at most 2000 features (use bbox= for the viewport)."""
 
     @extend_schema(
         parameters=SEARCH_PARAMETERS + [
-            OpenApiParameter("bbox", str, description="min_lng,min_lat,max_lng,max_lat: the map's viewport"),
+            OpenApiParameter("bbox", str, pattern=f"^{LONGITUDE},{LATITUDE},{LONGITUDE},{LATITUDE}$",
+                             description="min_lng,min_lat,max_lng,max_lat: the map's viewport (each minimum below "
+                                         "its maximum, else 400)"),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer}, auth=[], tags=["stations"],
+        responses={200: StationFeatureCollectionSerializer, 400: ErrorSerializer}, auth=[], tags=["stations"],
     )
     def get(self, request):
         data = StationSearchSerializer.from_query(request.query_params)
@@ -436,6 +473,7 @@ class MyHealthReadingsView(APIView):
     """The member's own readings, newest first. Every look is access-logged."""
 
     permission_classes = [IsMember]
+    pagination_class = StandardPagination
 
     @extend_schema(responses={200: HealthReadingOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
                    tags=["health"])
@@ -481,10 +519,6 @@ class StationRatingView(APIView):
         return Response(RatingOutSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
-class VisitInSerializer(serializers.Serializer):
-    visitor_category = serializers.ChoiceField(choices=WorkerCategory.choices, required=False, allow_blank=True)
-
-
 class VisitOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     station = serializers.IntegerField(source="station_id")
@@ -492,12 +526,12 @@ class VisitOutSerializer(serializers.Serializer):
 
 
 class StationCheckInView(APIView):
-    """A member checks in at a station (the QR poster's link); counts a visit."""
+    """A member checks in at a station (the QR poster's link): a visit, counted under the member's category."""
 
     permission_classes = [IsMember]
 
-    @extend_schema(request=VisitInSerializer, responses={201: VisitOutSerializer, 401: ErrorSerializer,
-                                                         403: ErrorSerializer, 404: ErrorSerializer}, tags=["stations"])
+    @extend_schema(request=None, responses={201: VisitOutSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                                            404: ErrorSerializer}, tags=["stations"])
     def post(self, request, pk):
         station = _active_station(pk)
         visit = services.visit_record(station=station, source=Visit.Source.QR_CHECK_IN, member=request.user.member)
@@ -507,7 +541,9 @@ class StationCheckInView(APIView):
 class SessionListView(PublicView):
     """Upcoming health service point sessions with places left. Public."""
 
-    @extend_schema(parameters=[OpenApiParameter("station", int)],
+    pagination_class = StandardPagination
+
+    @extend_schema(parameters=[OpenApiParameter("station", {"type": "integer", "minimum": 1})],
                    responses={200: SessionSerializer(many=True), 400: ErrorSerializer}, auth=[], tags=["health"])
     def get(self, request):
         queryset = ServiceSession.objects.filter(
@@ -559,6 +595,7 @@ class BookingCancelView(APIView):
 
 class MyBookingsView(APIView):
     permission_classes = [IsMember]
+    pagination_class = StandardPagination
 
     @extend_schema(responses={200: BookingSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
                    tags=["health"])

@@ -99,7 +99,7 @@ def session_roster(request, pk: int):
             nomination = services.nomination_check_in(
                 actor=request.user, session=session,
                 card_token=scanned if ":" in scanned else "", card_number="" if ":" in scanned else scanned,
-                nomination_id=int(nomination_id) if nomination_id.isdigit() else None,
+                nomination_id=int(nomination_id) if nomination_id.isdecimal() else None,
             )
         except DomainError as error:
             messages.error(request, str(error.message))

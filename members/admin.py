@@ -55,7 +55,7 @@ class UnionTreeFilter(admin.SimpleListFilter):
 
     def _selected(self, request):
         value = self.value()
-        if not value or not value.isdigit():
+        if not value or not value.isdecimal():
             return None
         return scope_queryset(Organization.objects.all(), request.user).filter(pk=value).first()
 

@@ -284,7 +284,7 @@ def roster_import_view(model_admin, request):
     commit_id = request.POST.get("commit")
     if request.method == "POST" and commit_id:
         upload = scope_queryset(RosterImport.objects.all(), request.user).filter(
-            pk=commit_id if commit_id.isdigit() else 0, uploaded_by=request.user).first()
+            pk=commit_id if commit_id.isdecimal() else 0, uploaded_by=request.user).first()
         if upload is None:
             raise Http404
         try:

@@ -105,7 +105,7 @@ def card_number_check_character(body: str) -> str:
 
 
 def is_valid_card_number(card_number: str) -> bool:
-    return card_number.isdigit() and len(card_number) >= 2 and (
+    return card_number.isdecimal() and len(card_number) >= 2 and (
         card_number_check_character(card_number[:-1]) == card_number[-1]
     )
 

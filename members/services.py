@@ -55,7 +55,7 @@ def phone_validate(raw: str) -> str:
 
 def grassroots_union_validate(organization_id) -> Organization:
     organization = Organization.objects.filter(pk=organization_id, is_active=True).first() if str(
-        organization_id).isdigit() else None
+        organization_id).isdecimal() else None
     if organization is None:
         raise DomainError("unknown_union", _("This union does not exist."), field="organization")
     if not organization.is_grassroots:
@@ -465,7 +465,7 @@ def card_token_check(token: str) -> CardCheck:
     member_id, _sep, card_number = value.partition(":")
     member = Member.objects.select_related("organization").filter(
         pk=member_id, card_number=card_number, erased_at__isnull=True,
-    ).first() if member_id.isdigit() else None
+    ).first() if member_id.isdecimal() else None
     if member is None:
         return CardCheck(False, "invalid")
     return CardCheck(True, "", member)

@@ -60,7 +60,7 @@ def join(request):
                 return redirect("members:card")
     selected = None
     chosen = form.data.get("organization") if form.is_bound else None
-    if chosen and str(chosen).isdigit():
+    if chosen and str(chosen).isdecimal():
         selected = selectors.organizations_for_joining().filter(pk=chosen).first()
     return render(request, "members/join.html", {
         "form": form, "identity_fields": [form[name] for name in ("name", "id_number", "phone", "password")],

@@ -213,7 +213,7 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
         since = today.replace(day=1) - timedelta(days=330) if by == "month" else today - timedelta(days=29)
         station_id = request.GET.get("station")
         station = None
-        if station_id and station_id.isdigit():
+        if station_id and station_id.isdecimal():
             station = selectors.stations_visible_to(request.user).filter(pk=int(station_id)).first()
         periods = selectors.visits_per_period(request.user, station_id=station.pk if station else None, by=by, since=since)
         top = max((p["visits"] for p in periods), default=0) or 1
@@ -397,7 +397,7 @@ class HealthReadingAdmin(ScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         reading = self.get_queryset(request).filter(pk=object_id).select_related("station__organization").first() \
-            if str(object_id).isdigit() else None
+            if str(object_id).isdecimal() else None
         if reading is not None and response.status_code == 200:
             services.health_readings_viewed(viewer=request.user, readings=[reading], context="admin_reading_detail")
         return response

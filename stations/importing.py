@@ -125,7 +125,7 @@ def validate_rows(rows: list[dict], *, user, default_organization: Organization 
         organization = default_organization
         if value.get("organization"):
             reference = value["organization"]
-            lookup = {"pk": int(reference)} if reference.isdigit() else {"name": reference}
+            lookup = {"pk": int(reference)} if reference.isdecimal() else {"name": reference}
             organization = organizations.filter(**lookup).first()
             if organization is None:
                 row.errors.append(_("organization: “%(value)s” is not a union in your part of the tree") % {"value": reference})

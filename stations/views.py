@@ -177,7 +177,7 @@ def station_rate(request, pk):
     score = request.POST.get("score", "")
     if member is None:
         messages.error(request, _("Only members can rate stations."))
-    elif not score.isdigit():
+    elif not score.isdecimal():
         messages.error(request, _("Give 1 to 5 stars."))
     else:
         try:

@@ -46,6 +46,8 @@ def test_join_shows_field_errors_in_chinese_and_keeps_the_chosen_union(world):
     data = join_data(world["tree"]["street_a"])
     page = client.post("/join/", data).content.decode()
     assert "请选择基层工会" in page
+    data["organization"] = "²"  # looks like a digit, is not a number
+    assert client.post("/join/", data).status_code == 200  # the form again, not a server error
     assert Member.objects.count() == 1
 
 

@@ -79,3 +79,4 @@ def test_card_number_luhn():
     card = body + rules.card_number_check_character(body)
     assert rules.is_valid_card_number(card)
     assert not rules.is_valid_card_number(card[:-1] + str((int(card[-1]) + 1) % 10))
+    assert not rules.is_valid_card_number("²²")  # digit-like but not decimal: refused, not a crash

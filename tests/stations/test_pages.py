@@ -91,6 +91,7 @@ def test_member_books_and_rates_on_the_page(client, tree):
     assert booking.status == "cancelled"
     client.post(f"/stations/{station.pk}/rate/", {"score": "4", "comment": "很好"})
     client.post(f"/stations/{station.pk}/rate/", {"score": "1"})
+    assert client.post(f"/stations/{station.pk}/rate/", {"score": "²"}).status_code == 302  # refused, not a 500
     assert list(Rating.objects.values_list("score", flat=True)) == [4]
 
 

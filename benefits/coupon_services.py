@@ -250,21 +250,28 @@ _COUPON_COLUMNS = ("batch_id", "member_id", "code", "pickup_code", "status", "is
                    "redeemed_at", "redeemed_by_id", "void_reason")
 
 
-def _coupon_insert(coupon: Coupon) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING: a colliding code is skipped without a savepoint (two
-    round trips fewer than catching the IntegrityError in a nested atomic block)."""
-    fields = [Coupon._meta.get_field(column.removesuffix("_id")) for column in _COUPON_COLUMNS]
-    values = [field.get_db_prep_save(getattr(coupon, field.attname), connection) for field in fields]
-    sql = (f"INSERT INTO {Coupon._meta.db_table} ({', '.join(_COUPON_COLUMNS)}) "
-           f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING RETURNING id")
+def _insert_unless_conflict(instance, columns, conflict: str = "") -> bool:
+    """INSERT … ON CONFLICT {conflict} DO NOTHING RETURNING id. True with `instance` saved; False
+    when a unique constraint already holds such a row (a racing writer's is waited for first).
+    One round trip, where catching the IntegrityError in a nested savepoint takes three."""
+    model = type(instance)
+    fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
+    values = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(values))}) "
+           f"ON CONFLICT {conflict} DO NOTHING RETURNING id")
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:
         return False
-    coupon.pk = row[0]
-    coupon._state.adding, coupon._state.db = False, connection.alias
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
     return True
+
+
+def _coupon_insert(coupon: Coupon) -> bool:
+    """A colliding code (or pickup code) is skipped, to draw another."""
+    return _insert_unless_conflict(coupon, _COUPON_COLUMNS)
 
 
 def _claim_preconditions(*, batch: CouponBatch, member: Member | None, now) -> None:
@@ -443,20 +450,7 @@ def _redemption_start(*, merchant: Merchant, idempotency_key: str, fingerprint: 
         response_body={}, created_at=now,
     )
     columns = ["merchant_id", "idempotency_key", "request_fingerprint", "response_status", "response_body", "created_at"]
-    fields = [Redemption._meta.get_field(column.removesuffix("_id")) for column in columns]
-    values = [field.get_db_prep_save(getattr(redemption, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Redemption._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(values))}) "
-            "ON CONFLICT (merchant_id, idempotency_key) DO NOTHING RETURNING id",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    redemption.pk = row[0]
-    redemption._state.adding, redemption._state.db = False, connection.alias
-    return redemption
+    return redemption if _insert_unless_conflict(redemption, columns, "(merchant_id, idempotency_key)") else None
 
 
 def coupon_redeem(*, merchant: Merchant, code: str, idempotency_key: str, now=None) -> tuple[Redemption, bool]:

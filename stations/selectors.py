@@ -144,13 +144,16 @@ class ListedStation:
         return rules.rating_average(self.rating_total, self.rating_count)
 
 
+def _lat_lng(table: str) -> dict:
+    """A row's position as two plain numbers (no GEOS point to build)."""
+    return {"lat": RawSQL(f'ST_Y("{table}"."location"::geometry)', ()),
+            "lng": RawSQL(f'ST_X("{table}"."location"::geometry)', ())}
+
+
 def station_list_values(queryset):
     """The columns of `queryset`'s stations that a list row needs (slice it as a page)."""
     extra = ["distance_m"] if "distance_m" in queryset.query.annotations else []
-    return queryset.annotate(
-        lat=RawSQL('ST_Y("stations_station"."location"::geometry)', ()),
-        lng=RawSQL('ST_X("stations_station"."location"::geometry)', ()),
-    ).values(*LIST_ROW_FIELDS, "lat", "lng", *extra)
+    return queryset.annotate(**_lat_lng(Station._meta.db_table)).values(*LIST_ROW_FIELDS, "lat", "lng", *extra)
 
 
 def _of_stations(model, ids: list[int]) -> RawSQL:
@@ -178,10 +181,7 @@ def listed_stations(rows, *, now: datetime | None = None) -> list[ListedStation]
         exceptions[station_id].append(rules.ExceptionDay(*day))
     for station_id, *stop in MobileStop.objects.filter(
         _of_stations(MobileStop, ids), date__gte=today, date__lte=today + timedelta(days=7),
-    ).annotate(
-        lat=RawSQL('ST_Y("stations_mobilestop"."location"::geometry)', ()),
-        lng=RawSQL('ST_X("stations_mobilestop"."location"::geometry)', ()),
-    ).values_list("station_id", "date", "starts_at", "ends_at", "site_name", "lat", "lng"):
+    ).annotate(**_lat_lng(MobileStop._meta.db_table)).values_list("station_id", "date", "starts_at", "ends_at", "site_name", "lat", "lng"):
         stops[station_id].append(rules.Stop(*stop))
     listed = []
     for row in rows:

@@ -88,3 +88,16 @@ def demo(db):
     from members.models import Organization
 
     return Organization.objects.get(name="泉州市总工会")
+
+
+@pytest.fixture
+def worker_queue(transactional_db):
+    """Tasks queued by this test go to a queue only this test's real Celery workers drain."""
+    import time
+
+    from unionportal.celery import app
+
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = "celery"

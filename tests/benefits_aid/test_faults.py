@@ -1,7 +1,5 @@
 """An aid claim filed while Redis (the Celery broker) is down: kept, and its message sent later."""
 
-import os
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +8,6 @@ from rest_framework.test import APIClient
 
 from benefits import aid_services
 from benefits.models import AidClaim
-from unionportal.celery import app as celery_app
 from unionportal.core.models import Notification
 from unionportal.core.services import api_token_issue
 from unionportal.core.tasks import notifications_redeliver_pending
@@ -21,13 +18,6 @@ from ..support.workers import start_worker, stop_worker, wait_for
 from .builders import claim_fields, plan_fields
 
 
-@pytest.fixture
-def worker_queue(transactional_db):
-    """Tasks queued by this test go to a queue only this test's worker drains."""
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    celery_app.conf.task_default_queue = queue
-    yield queue
-    celery_app.conf.task_default_queue = "celery"
 
 
 @pytest.mark.worker

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import date, timedelta
 
@@ -24,7 +23,6 @@ from benefits import aid_services
 from members.models import Member, StaffAssignment, User
 from members.rules import id_number_check_character
 from stations.models import Station
-from unionportal.celery import app as celery_app
 from unionportal.core.models import Notification
 from unionportal.core.pii import mask_id_number, mask_phone
 from unionportal.core.services import api_key_issue, api_token_issue
@@ -114,12 +112,6 @@ def test_the_session_log_capture_is_in_place():
     assert set(session_logs.VERBOSE_LOGGERS) >= {"django", "celery", "unionportal"}
 
 
-@pytest.fixture
-def worker_queue(transactional_db):
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    celery_app.conf.task_default_queue = queue
-    yield queue
-    celery_app.conf.task_default_queue = "celery"
 
 
 def bearer(user) -> dict:

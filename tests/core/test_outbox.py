@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 
 import pytest
 from celery.exceptions import Retry
@@ -11,20 +10,12 @@ from django.db import transaction
 from unionportal.core.models import Notification
 from unionportal.core.services import notification_send
 
-from unionportal.celery import app
 
 from ..factories import make_user
 from ..support.sms_gateway import delivered_ids, started_ids
 from ..support.workers import start_worker, stop_worker, wait_for
 
 
-@pytest.fixture
-def worker_queue(transactional_db):
-    """Tasks queued by this test go to a queue only this test's workers drain."""
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = "celery"
 
 
 @pytest.fixture

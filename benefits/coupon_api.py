@@ -19,6 +19,7 @@ from members.scoping import scope_queryset, staff_assignment
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
+from unionportal.core.prepared import PreparedStatementsMixin
 
 from . import coupon_rules as rules
 from . import coupon_selectors as selectors
@@ -194,7 +195,7 @@ class AppliedSerializer(serializers.Serializer):
     batch = serializers.IntegerField()
 
 
-class CouponBatchClaimView(APIView):
+class CouponBatchClaimView(PreparedStatementsMixin, APIView):
     """Claim one coupon of a batch (first come), or apply to its lottery."""
 
     permission_classes = [IsMember]
@@ -259,7 +260,7 @@ def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict) -> dict:
     }
 
 
-class MyCouponsView(ListAPIView):
+class MyCouponsView(PreparedStatementsMixin, ListAPIView):
     """The member's own coupons, newest first; `?status=issued` for the usable ones."""
 
     permission_classes = [IsMember]
@@ -315,7 +316,7 @@ REPLAYED_HEADER = OpenApiParameter(
 )
 
 
-class CouponRedeemView(APIView):
+class CouponRedeemView(PreparedStatementsMixin, APIView):
     """A merchant or vending machine redeems a coupon by its code or pickup code, once.
 
     `code` is the 17-character coupon code (dashes, spaces and case do not matter; the last

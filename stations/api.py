@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -16,9 +17,10 @@ from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.pagination import PublicListPagination, StandardPagination
 from unionportal.core.permissions import IsMember, api_key_scope
+from unionportal.core.prepared import PreparedStatementsMixin
 from unionportal.core.routers import replica_reads
 
-from . import rules, selectors, services
+from . import map_tiles, rules, selectors, services
 from .models import Amenity, HealthReading, ServiceSession, SessionBooking, Station, Visit
 
 CRS_CHOICES = ["wgs84", "gcj02"]
@@ -280,7 +282,7 @@ def station_detail_row(station: Station, *, crs: str, moment) -> dict:
 
 
 # --- Views ----------------------------------------------------------------------------------
-class PublicView(APIView):
+class PublicView(PreparedStatementsMixin, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
@@ -367,25 +369,43 @@ class StationGeoJsonView(PublicView):
         data = StationSearchSerializer.from_query(request.query_params)
         moment = selectors.local_now()
         search = StationSearchSerializer.search(data)
+        if search.bbox and search == selectors.StationSearch(bbox=search.bbox):  # a plain map viewport
+            minute = moment.replace(second=0, microsecond=0)
+            body = map_tiles.viewport_body(
+                search.bbox, crs=data["crs"], language=translation.get_language(), minute=minute,
+                compute=lambda box: _tile_features(box, crs=data["crs"], moment=minute),
+                max_features=selectors.GEOJSON_MAX_FEATURES,
+            )
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
         queryset = selectors.station_search(search, now=moment)
         stations = selectors.listed_stations(
             selectors.station_list_values(queryset)[: selectors.GEOJSON_MAX_FEATURES + 1], now=moment,
         )
         truncated = len(stations) > selectors.GEOJSON_MAX_FEATURES
         labels = kind_labels()
-        rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near, labels=labels)
-                for s in stations[: selectors.GEOJSON_MAX_FEATURES]]
         # One serializer for all rows: a serializer per feature costs a deep copy of its fields
         # each, which was most of a city viewport's time.
-        features = [
-            {
-                "type": "Feature", "id": properties["id"],
-                "geometry": {"type": "Point", "coordinates": [properties["location"]["lng"], properties["location"]["lat"]]},
-                "properties": properties,
-            }
-            for properties in rows
-        ]
+        features = [_feature(station_row(s, crs=data["crs"], moment=moment, near=search.near, labels=labels))
+                    for s in stations[: selectors.GEOJSON_MAX_FEATURES]]
         return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
+
+
+def _feature(properties: dict) -> dict:
+    location = properties["location"]
+    return {"type": "Feature", "id": properties["id"],
+            "geometry": {"type": "Point", "coordinates": [location["lng"], location["lat"]]}, "properties": properties}
+
+
+def _tile_features(box, *, crs: str, moment) -> list[map_tiles.TileFeature]:
+    """Every active station in `box` as map tiles keep it."""
+    queryset = selectors.station_search(selectors.StationSearch(bbox=box), now=moment)
+    labels = kind_labels()
+    return [
+        map_tiles.TileFeature(s.pk, s.lng, s.lat, map_tiles.feature_bytes(
+            _feature(station_row(s, crs=crs, moment=moment, labels=labels))))
+        for s in selectors.listed_stations(selectors.station_list_values(queryset), now=moment)
+    ]
 
 
 # --- Health readings (kiosks) ----------------------------------------------------------------

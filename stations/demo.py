@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from members.models import Member, Organization
 
+from . import map_tiles
 from .models import MobileStop, OpeningException, OpeningHours, ServiceOffering, ServiceSession, Station, Visit
 
 TOTAL = 679
@@ -146,6 +147,7 @@ def seed_stations(rng):
         OpeningHours(station=station, weekday=d, opens_at=o, closes_at=c)
         for station, weekly in zip(new, hours) for d, o, c in weekly
     )
+    map_tiles.tiles_changed()  # bulk_create sends no post_save
     return len(new)
 
 

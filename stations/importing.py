@@ -25,6 +25,7 @@ from members.models import Organization
 from members.scoping import scope_queryset
 from unionportal.core.services import audit_log
 
+from . import map_tiles
 from .models import Amenity, OpeningHours, Station
 
 HEADER_ALIASES = {
@@ -157,4 +158,5 @@ def stations_import(*, rows: list[ImportRow], user) -> list[Station]:
         )
         for station in stations:
             audit_log(actor=user, action="station_imported", obj=station, organization_path=station.organization.path)
+        map_tiles.tiles_changed()  # bulk_create sends no post_save
     return stations

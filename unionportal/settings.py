@@ -92,6 +92,10 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or 
 # setup does so for migrations and data loads).
 STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={int(os.environ.get('DATABASE_STATEMENT_TIMEOUT_MS', '60000'))}"
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
+# Queries inside core.prepared.prepared_statements() are prepared on their third run on a
+# connection ("off": never, e.g. behind a PgBouncer older than 1.21).
+PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None if PREPARE_THRESHOLD == "off" else int(PREPARE_THRESHOLD)
 # A read replica (optional): read-only selectors inside `replica_reads()` read from it.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
@@ -102,6 +106,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
+    DATABASES["replica"]["OPTIONS"]["prepare_threshold"] = DATABASES["default"]["OPTIONS"]["prepare_threshold"]
 DATABASE_ROUTERS = ["unionportal.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,119 @@
+"""Map viewports from cached tiles: the same answer as the database search, changes shown at once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from stations import map_tiles
+from stations.models import OpeningHours, Station
+from tests.factories import make_tree
+from tests.support.faults import redis_unreachable
+
+from .builders import make_station, make_stop
+
+pytestmark = pytest.mark.django_db
+VIEWPORT = "118.60,24.80,118.70,24.85"  # 10 × 5 tiles
+ALL_KINDS = ",".join(Station.Kind.values)  # matches every station, but is no plain viewport
+
+
+@pytest.fixture
+def city():
+    tree = make_tree()
+    street = tree["street_a"]
+    stations = {
+        "plain": make_station(street, lat=24.8123, lng=118.6234, name="平原驿站"),
+        "neighbour": make_station(street, lat=24.8124, lng=118.6235, name="同格驿站"),
+        "far_tile": make_station(street, lat=24.8432, lng=118.6911, name="东北角驿站", is_open_24h=True, hours=[]),
+        "closed": make_station(street, lat=24.8301, lng=118.6502, name="夜间驿站", hours=[(d, "02:00", "02:01") for d in range(7)]),
+        "outside": make_station(street, lat=24.86, lng=118.65, name="框外驿站"),
+        "edge": make_station(street, lat=24.84, lng=118.70, name="边上的驿站"),
+        "van": make_station(street, lat=24.8201, lng=118.6601, name="流动驿站", kind=Station.Kind.MOBILE_STATION, hours=[]),
+    }
+    make_stop(stations["van"], timezone.localdate(), "00:00", "23:59:59.999999", lat=24.95, lng=118.9, site="远处工地")
+    Station.objects.filter(pk=stations["plain"].pk).update(rating_total=9, rating_count=2)
+    return stations
+
+
+def viewport(client, bbox=VIEWPORT, **params):
+    response = client.get("/api/v1/stations/geojson/", {"bbox": bbox, **params})
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    return response
+
+
+@pytest.mark.parametrize("params", [{}, {"crs": "gcj02"}], ids=["wgs84", "gcj02"])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_tiled_viewport_is_the_database_answer_byte_for_byte(api_client, city, params, language):
+    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    tiled = viewport(api_client, **params).content
+    searched = viewport(api_client, kind=ALL_KINDS, **params).content
+    assert tiled == searched
+    if not params:  # (a GCJ-02 box lies some hundred metres off: other stations are at its edges)
+        ids = [feature["id"] for feature in viewport(api_client).json()["features"]]
+        # Ordered by id; the van is placed by its station, drawn at its stop; the box's edge is in.
+        assert ids == sorted(station.pk for name, station in city.items() if name != "outside")
+
+
+def test_a_second_look_at_the_same_place_asks_the_database_nothing(api_client, city):
+    first = viewport(api_client).content
+    with CaptureQueriesContext(connection) as queries:
+        again = viewport(api_client, bbox="118.61,24.805,118.69,24.845").json()
+    assert not queries.captured_queries
+    assert first.count(b'"type":"Feature"') == 6
+    assert [f["id"] for f in again["features"]] == sorted(
+        city[name].pk for name in ("plain", "neighbour", "closed", "van"))  # far_tile and edge lie east of 118.69
+
+
+def test_staff_changes_show_at_once(api_client, city):
+    viewport(api_client)
+    station = city["plain"]
+    station.name = "改名后的驿站"
+    station.save()
+    OpeningHours.objects.filter(station=city["closed"]).delete()  # each row's delete is signalled
+    hours = OpeningHours.objects.filter(station=city["neighbour"]).first()
+    hours.delete()
+    features = {f["id"]: f["properties"] for f in viewport(api_client).json()["features"]}
+    assert features[station.pk]["name"] == "改名后的驿站"
+    city["far_tile"].is_active = False
+    city["far_tile"].save()
+    assert city["far_tile"].pk not in {f["id"] for f in viewport(api_client).json()["features"]}
+
+
+def test_a_new_minute_writes_the_tiles_afresh(api_client, city):
+    viewport(api_client)
+    minute = timezone.localtime().replace(second=0, microsecond=0)
+    version = map_tiles.cache.get(map_tiles.VERSION_KEY) or 0
+    key = f"stations:tile:{version}:zh-hans:wgs84:{minute:%Y%m%d%H%M}"
+    x, y = map_tiles.tile_of(118.6234, 24.8123)
+    # The tile holds both stations of its square kilometre, as pk, position and written feature.
+    kept = map_tiles.cache.get(f"{key}:{x}:{y}")
+    if kept is None:  # the minute turned between the request and this line
+        pytest.skip("minute boundary")
+    assert [row[0] for row in kept] == [city["plain"].pk, city["neighbour"].pk]
+    assert 0 < map_tiles.cache.ttl(f"{key}:{x}:{y}") <= map_tiles.TILE_SECONDS
+
+
+def test_wide_viewports_and_other_filters_are_searched_directly(api_client, city):
+    wide = viewport(api_client, bbox="118.0,24.0,119.5,25.5").json()  # 150 × 150 tiles
+    assert {f["id"] for f in wide["features"]} == {s.pk for s in city.values()}
+    assert len(map_tiles.tiles_covering((118.0, 24.0, 119.5, 25.5))) > map_tiles.MAX_TILES
+    open_now = viewport(api_client, open_now="true").json()
+    assert city["closed"].pk not in {f["id"] for f in open_now["features"]}
+
+
+def test_without_redis_the_viewport_is_searched(api_client, city, settings):
+    expected = viewport(api_client, kind=ALL_KINDS).content
+    with redis_unreachable(settings):
+        assert viewport(api_client).content == expected
+
+
+def test_tiles_hold_every_station_their_grid_square_gets():
+    # Float division may put a station a hair outside a tile's edges into it: the box asked
+    # of the database is padded, so such a station is never missing from its tile.
+    for lng, lat in [(118.68, 24.88), (118.7, 24.9), (118.69999999999, 24.89999999999), (-0.005, -0.005)]:
+        tile = map_tiles.tile_of(lng, lat)
+        min_lng, min_lat, max_lng, max_lat = map_tiles.tile_box([tile])
+        assert min_lng <= lng <= max_lng and min_lat <= lat <= max_lat
+    assert map_tiles.tiles_covering((118.605, 24.805, 118.625, 24.815)) == [
+        (x, y) for x in range(11860, 11863) for y in range(2480, 2482)]

@@ -370,10 +370,9 @@ class StationGeoJsonView(PublicView):
         moment = selectors.local_now()
         search = StationSearchSerializer.search(data)
         if search.bbox and search == selectors.StationSearch(bbox=search.bbox):  # a plain map viewport
-            minute = moment.replace(second=0, microsecond=0)
             body = map_tiles.viewport_body(
-                search.bbox, crs=data["crs"], language=translation.get_language(), minute=minute,
-                compute=lambda box: _tile_features(box, crs=data["crs"], moment=minute),
+                search.bbox, crs=data["crs"], language=translation.get_language(), moment=moment,
+                compute=lambda box: _tile_features(box, crs=data["crs"], moment=moment),
                 max_features=selectors.GEOJSON_MAX_FEATURES,
             )
             if body is not None:
@@ -402,8 +401,10 @@ def _tile_features(box, *, crs: str, moment) -> list[map_tiles.TileFeature]:
     queryset = selectors.station_search(selectors.StationSearch(bbox=box), now=moment)
     labels = kind_labels()
     return [
-        map_tiles.TileFeature(s.pk, s.lng, s.lat, map_tiles.feature_bytes(
-            _feature(station_row(s, crs=crs, moment=moment, labels=labels))))
+        map_tiles.TileFeature(
+            s.pk, s.lng, s.lat, map_tiles.feature_bytes(_feature(station_row(s, crs=crs, moment=moment, labels=labels))),
+            rules.status_holds_until(s.schedule, moment).timestamp(),
+        )
         for s in selectors.listed_stations(selectors.station_list_values(queryset), now=moment)
     ]
 

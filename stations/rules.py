@@ -115,6 +115,22 @@ def is_open_at(schedule: Schedule, moment: datetime) -> bool:
     return False
 
 
+def status_holds_until(schedule: Schedule, moment: datetime) -> datetime:
+    """The next moment at which is_open_at or current_stop may answer differently.
+
+    Both rules only compare the time of day with the schedule's opening, closing and stop
+    times, and the date with its dates; so their answers hold until the first of those times
+    after `moment` (any weekday's, to be safe), or until midnight when none is left today.
+    """
+    now = moment.time()
+    times = [t for interval in schedule.weekly for t in (interval.opens_at, interval.closes_at)]
+    times += [t for day in schedule.exceptions for t in (day.opens_at, day.closes_at) if t is not None]
+    times += [t for stop in schedule.stops for t in (stop.starts_at, stop.ends_at)]
+    later = [t for t in times if t > now]
+    midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=moment.tzinfo)
+    return datetime.combine(moment.date(), min(later), tzinfo=moment.tzinfo) if later else midnight
+
+
 # --- Coordinates: WGS-84 ↔ GCJ-02 ---------------------------------------------------------
 # GCJ-02 is the offset datum Chinese map providers (AMap, Tencent, Tianditu's Chinese tiles)
 # draw in. The forward transform is the widely published one (Krasovsky 1940 ellipsoid);

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import BooleanField, Count, Exists, F, FloatField, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, TruncDay, TruncMonth
+from django.db import connections, router
 from django.utils import timezone
 
 from members.scoping import scope_queryset
@@ -156,10 +157,18 @@ def station_list_values(queryset):
     return queryset.annotate(**_lat_lng(Station._meta.db_table)).values(*LIST_ROW_FIELDS, "lat", "lng", *extra)
 
 
-def _of_stations(model, ids: list[int]) -> RawSQL:
-    """`station_id = ANY(ids)`: one array parameter, where `station_id__in` would compile and
-    send a placeholder per station (most of a viewport's time with hundreds of them)."""
-    return RawSQL(f'"{model._meta.db_table}"."station_id" = ANY(%s)', (ids,), output_field=BooleanField())
+# Each schedule table read once per answer for all its stations, as fixed SQL (so it runs as a
+# prepared statement in the public views, core.prepared): `station_id = ANY(%s)` takes one
+# array parameter, where `station_id__in` would compile and send a placeholder per station.
+_WEEKLY_SQL = """
+    SELECT station_id, weekday, opens_at, closes_at FROM stations_openinghours
+    WHERE station_id = ANY(%s) AND weekday = ANY(%s) ORDER BY station_id, weekday, opens_at"""
+_EXCEPTIONS_SQL = """
+    SELECT station_id, date, is_closed, opens_at, closes_at FROM stations_openingexception
+    WHERE station_id = ANY(%s) AND date = ANY(%s) ORDER BY station_id, date"""
+_STOPS_SQL = """
+    SELECT station_id, date, starts_at, ends_at, site_name, ST_Y(location::geometry), ST_X(location::geometry)
+    FROM stations_mobilestop WHERE station_id = ANY(%s) AND date BETWEEN %s AND %s ORDER BY station_id, date, starts_at"""
 
 
 def listed_stations(rows, *, now: datetime | None = None) -> list[ListedStation]:
@@ -171,18 +180,16 @@ def listed_stations(rows, *, now: datetime | None = None) -> list[ListedStation]
     today = local_now(now).date()
     days = [today - timedelta(days=1), today]
     weekly, exceptions, stops = defaultdict(list), defaultdict(list), defaultdict(list)
-    for station_id, *interval in OpeningHours.objects.filter(
-        _of_stations(OpeningHours, ids), weekday__in=[d.weekday() for d in days],
-    ).values_list("station_id", "weekday", "opens_at", "closes_at"):
-        weekly[station_id].append(rules.WeeklyInterval(*interval))
-    for station_id, *day in OpeningException.objects.filter(_of_stations(OpeningException, ids), date__in=days).values_list(
-        "station_id", "date", "is_closed", "opens_at", "closes_at",
-    ):
-        exceptions[station_id].append(rules.ExceptionDay(*day))
-    for station_id, *stop in MobileStop.objects.filter(
-        _of_stations(MobileStop, ids), date__gte=today, date__lte=today + timedelta(days=7),
-    ).annotate(**_lat_lng(MobileStop._meta.db_table)).values_list("station_id", "date", "starts_at", "ends_at", "site_name", "lat", "lng"):
-        stops[station_id].append(rules.Stop(*stop))
+    with connections[router.db_for_read(OpeningHours)].cursor() as cursor:
+        cursor.execute(_WEEKLY_SQL, [ids, [d.weekday() for d in days]])
+        for station_id, *interval in cursor.fetchall():
+            weekly[station_id].append(rules.WeeklyInterval(*interval))
+        cursor.execute(_EXCEPTIONS_SQL, [ids, days])
+        for station_id, *day in cursor.fetchall():
+            exceptions[station_id].append(rules.ExceptionDay(*day))
+        cursor.execute(_STOPS_SQL, [ids, today, today + timedelta(days=7)])
+        for station_id, *stop in cursor.fetchall():
+            stops[station_id].append(rules.Stop(*stop))
     listed = []
     for row in rows:
         station_id = row.pop("id")

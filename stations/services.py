@@ -13,7 +13,7 @@ from members.models import Member
 from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log, notification_send
 
-from . import rules
+from . import map_tiles, rules
 from .models import HealthReading, Rating, ServiceOrder, ServiceSession, SessionBooking, Station, Visit
 
 
@@ -105,6 +105,7 @@ def rating_submit(*, station: Station, member: Member, score: int, comment: str 
             Station.objects.filter(pk=station.pk).update(
                 rating_count=F("rating_count") + 1, rating_total=F("rating_total") + score,
             )
+            map_tiles.station_tile_changed(station.location.x, station.location.y)  # the map shows the average
     except IntegrityError:
         raise DomainError(
             "already_rated", _("You have already rated this station today."), status=409,

@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from stations import map_tiles
+from stations import map_tiles, rules, selectors, services
 from stations.models import OpeningHours, Station
-from tests.factories import make_tree
+from tests.factories import make_member, make_tree
 from tests.support.faults import redis_unreachable
 
 from .builders import make_station, make_stop
@@ -80,18 +80,27 @@ def test_staff_changes_show_at_once(api_client, city):
     assert city["far_tile"].pk not in {f["id"] for f in viewport(api_client).json()["features"]}
 
 
-def test_a_new_minute_writes_the_tiles_afresh(api_client, city):
+def test_a_tile_is_kept_until_its_first_station_opens_or_closes(api_client, city):
     viewport(api_client)
-    minute = timezone.localtime().replace(second=0, microsecond=0)
-    version = map_tiles.cache.get(map_tiles.VERSION_KEY) or 0
-    key = f"stations:tile:{version}:zh-hans:wgs84:{minute:%Y%m%d%H%M}"
     x, y = map_tiles.tile_of(118.6234, 24.8123)
-    # The tile holds both stations of its square kilometre, as pk, position and written feature.
-    kept = map_tiles.cache.get(f"{key}:{x}:{y}")
-    if kept is None:  # the minute turned between the request and this line
-        pytest.skip("minute boundary")
-    assert [row[0] for row in kept] == [city["plain"].pk, city["neighbour"].pk]
-    assert 0 < map_tiles.cache.ttl(f"{key}:{x}:{y}") <= map_tiles.TILE_SECONDS
+    key = f"stations:tile:{map_tiles.cache.get(map_tiles.VERSION_KEY) or 0}:zh-hans:wgs84:{x}:{y}"
+    holds_until, items = map_tiles.cache.get(key)
+    # Both stations of that square kilometre, as pk, position and written feature.
+    assert [item[0] for item in items] == [city["plain"].pk, city["neighbour"].pk]
+    now = timezone.localtime()
+    expected = rules.status_holds_until(selectors.station_schedule(city["plain"]), now)
+    assert abs(holds_until - min(expected.timestamp(), now.timestamp() + map_tiles.TILE_MAX_SECONDS)) < 5
+    assert 0 < map_tiles.cache.ttl(key) <= map_tiles.TILE_MAX_SECONDS
+
+
+def test_a_rating_shows_on_the_map_at_once(api_client, city, django_capture_on_commit_callbacks):
+    member = make_member(city["plain"].organization)
+    before = {f["id"]: f["properties"] for f in viewport(api_client).json()["features"]}
+    assert before[city["neighbour"].pk]["rating_count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rating_submit(station=city["neighbour"], member=member, score=5)
+    after = {f["id"]: f["properties"] for f in viewport(api_client).json()["features"]}
+    assert after[city["neighbour"].pk]["rating_count"] == 1 and after[city["neighbour"].pk]["rating_average"] == "5.0"
 
 
 def test_wide_viewports_and_other_filters_are_searched_directly(api_client, city):

@@ -1,6 +1,6 @@
 """Pure rules: tables, no database."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -152,3 +152,25 @@ def test_advice_tells_the_worker_to_see_a_doctor_in_chinese():
                                                    (13, 3, D("4.3"))])
 def test_rating_average_rounds_half_up(total, count, average):
     assert rules.rating_average(total, count) == average
+
+
+def test_the_open_status_holds_until_the_next_opening_closing_or_stop_time():
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    schedule = rules.Schedule(
+        is_open_24h=False,
+        weekly=(rules.WeeklyInterval(0, time(8), time(20)), rules.WeeklyInterval(3, time(22), time(6))),
+        exceptions=(rules.ExceptionDay(date(2026, 11, 24), False, time(9, 30), time(12)),),
+        stops=(rules.Stop(date(2026, 11, 23), time(13, 15), time(14), "工地", 24.9, 118.6),),
+    )
+    monday = datetime(2026, 11, 23, 10, 0, 30, tzinfo=tz)
+    assert rules.status_holds_until(schedule, monday) == datetime(2026, 11, 23, 12, 0, tzinfo=tz)
+    assert rules.status_holds_until(schedule, monday.replace(hour=13, minute=15)) == monday.replace(
+        hour=14, minute=0, second=0)
+    assert rules.status_holds_until(schedule, monday.replace(hour=23)) == datetime(2026, 11, 24, 0, 0, tzinfo=tz)
+    # Between those moments both rules answer as they did at the start.
+    for moment, until in [(monday, 12), (monday.replace(hour=20, minute=1), 22)]:
+        end = moment.replace(hour=until, minute=0, second=0) - timedelta(seconds=1)
+        assert rules.is_open_at(schedule, moment) == rules.is_open_at(schedule, end)
+        assert rules.current_stop(schedule, moment) == rules.current_stop(schedule, end)

@@ -1,7 +1,7 @@
 """Rate limits, counted in Redis (the default cache) so every process shares them.
 
 The per-user, per-key and per-address limits run on every API call, so they cost one Redis
-round trip each: a sliding window estimated from two fixed-window counters (this window's
+round trip each (one script call): a sliding window estimated from two fixed-window counters (this window's
 count plus the previous window's, weighted by how much of it still overlaps), instead of
 DRF's list of timestamps that is read, unpickled, extended and written back per request.
 """
@@ -16,8 +16,25 @@ from .models import ApiKey
 logger = logging.getLogger(__name__)
 
 
+# This window's count, one up (its expiry set with the first), and the previous window's.
+_WINDOW_COUNT_LUA = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {current, redis.call('GET', KEYS[2]) or 0}
+"""
+_scripts = {}
+
+
+def _window_count(client):
+    """The counting script (EVALSHA, loaded again by redis-py if Redis was restarted)."""
+    script = _scripts.get("window")
+    if script is None:
+        script = _scripts["window"] = client.register_script(_WINDOW_COUNT_LUA)
+    return script
+
+
 class WindowRateThrottle(throttling.SimpleRateThrottle):
-    """SimpleRateThrottle's rates and keys, counted with one pipelined INCR/GET per request."""
+    """SimpleRateThrottle's rates and keys, counted with one Redis script call per request."""
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -27,14 +44,10 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        current_key = cache.make_key(f"{self.key}:{window}")
-        previous_key = cache.make_key(f"{self.key}:{window - 1}")
+        keys = [cache.make_key(f"{self.key}:{window}"), cache.make_key(f"{self.key}:{window - 1}")]
         try:
-            pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
-            pipeline.incr(current_key)
-            pipeline.expire(current_key, self.duration * 2)
-            pipeline.get(previous_key)
-            current, _expire, previous = pipeline.execute()
+            client = cache.client.get_client(write=True)
+            current, previous = _window_count(client)(keys=keys, args=[self.duration * 2], client=client)
         except Exception:  # Redis down: the limits pause, the portal does not
             logger.warning("rate limit counters unavailable for %s", self.key)
             return True

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -211,12 +212,9 @@ class CouponBatchClaimView(PreparedStatementsMixin, APIView):
     def post(self, request, pk):
         member = request.user.member
         services.coupon_claim_sold_out_check(member=member, batch_id=pk)  # the crowd after the last coupon
-        batch = get_object_or_404(
-            CouponBatch.objects.select_related("campaign__organization", "campaign__eligible_organization").filter(
-                campaign__organization__path__in=selectors.ancestor_paths(member.organization.path),
-            ),
-            pk=pk,
-        )
+        batch = selectors.batch_for_member(pk, member)
+        if batch is None:
+            raise Http404
         result = services.coupon_claim(member=member, batch=batch)
         if isinstance(result, LotteryApplication):
             return Response({"status": "applied", "batch": batch.pk}, status=status.HTTP_202_ACCEPTED)

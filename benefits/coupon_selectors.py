@@ -1,9 +1,11 @@
 """Coupon reads. Staff reads start from their part of the tree; member reads from the member."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import CharField, Count, F, Prefetch, Q, Value
 
 from members.models import Member
 from members.scoping import scope_queryset
+from unionportal.core.compiled import CompiledQuery
 from unionportal.core.money import money_round
 
 from .models import Campaign, Coupon, CouponBatch, CouponClaimCount, LotteryApplication, Merchant
@@ -14,6 +16,25 @@ STEP = 4  # treebeard's default materialized-path step length
 def ancestor_paths(path: str) -> list[str]:
     """The paths of an organisation and all its ancestors (prefixes of its path)."""
     return [path[:end] for end in range(STEP, len(path) + 1, STEP)]
+
+
+# A batch as a claim needs it, when its campaign belongs to the member's union or one above it
+# (a prefix of the member's union's path). Every claim runs it: compiled once (core.compiled).
+_BATCH_FOR_MEMBER = CompiledQuery(
+    lambda batch_id, member_path: CouponBatch.objects.select_related(
+        "campaign__organization", "campaign__eligible_organization",
+    ).alias(member_path=Value(member_path, output_field=CharField())).filter(
+        pk=batch_id, member_path__startswith=F("campaign__organization__path"),
+    ),
+    batch_id=-20261123, member_path="member-path-placeholder",
+)
+
+
+def batch_for_member(batch_id: int, member: Member) -> CouponBatch | None:
+    """The batch, with its campaign and unions, if the member's part of the tree may see it."""
+    if not 0 < batch_id < 2**63:  # no such id (and beyond bigint PostgreSQL would refuse it)
+        return None
+    return _BATCH_FOR_MEMBER.first(DEFAULT_DB_ALIAS, batch_id=batch_id, member_path=member.organization.path)
 
 
 def campaigns_open_for_member(member: Member, now):

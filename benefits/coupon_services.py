@@ -13,7 +13,7 @@ import logging
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -239,12 +239,16 @@ def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
         raise DomainError("busy", _("Please try again."), status=503)
     # Last: every claimer waits on the batch row from this UPDATE to the commit, so nothing
     # else happens in between. Sold out rolls the coupon above back with the transaction.
-    taken = CouponBatch.objects.filter(pk=batch.pk, claimed__lt=F("quantity")).update(claimed=F("claimed") + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_ONE_SQL, [batch.pk])
+        taken = cursor.rowcount
     if not taken:
         _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
         raise _sold_out()
     return coupon
 
+
+_TAKE_ONE_SQL = "UPDATE benefits_couponbatch SET claimed = claimed + 1 WHERE id = %s AND claimed < quantity"
 
 _COUPON_COLUMNS = ("batch_id", "member_id", "code", "pickup_code", "status", "issued_at", "expires_at",
                    "redeemed_at", "redeemed_by_id", "void_reason")

@@ -5,7 +5,8 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,12 +85,9 @@ def coupon_claim(request, pk):
     member = _member_of(request.user)
     if member is None:
         return _not_a_member(request)
-    batch = get_object_or_404(
-        CouponBatch.objects.select_related("campaign__organization", "campaign__eligible_organization").filter(
-            campaign__organization__path__in=selectors.ancestor_paths(member.organization.path),
-        ),
-        pk=pk,
-    )
+    batch = selectors.batch_for_member(pk, member)
+    if batch is None:
+        raise Http404
     try:
         result = services.coupon_claim(member=member, batch=batch)
     except DomainError as error:

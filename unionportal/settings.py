@@ -86,7 +86,7 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+DATABASES["default"]["ENGINE"] = "unionportal.core.database"  # PostGIS; see its module
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 # A runaway query is cancelled instead of holding its locks for ever; 0 turns this off (the
 # setup does so for migrations and data loads).
@@ -103,7 +103,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
-    DATABASES["replica"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+    DATABASES["replica"]["ENGINE"] = "unionportal.core.database"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
     DATABASES["replica"]["OPTIONS"]["prepare_threshold"] = DATABASES["default"]["OPTIONS"]["prepare_threshold"]

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from benefits import coupon_rules as rules
 from benefits import coupon_services as services
+from benefits.coupon_selectors import batch_for_member
 from benefits.models import Coupon, CouponBatch, CouponClaimCount, LotteryApplication, LotteryDraw, Redemption
 from members.models import Member
 from tests.factories import make_member, make_tree
@@ -381,3 +382,18 @@ def test_beat_jobs_draw_closed_lotteries_and_expire_coupons(tree):
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"benefits.coupon_tasks.coupon_lotteries_draw_due", "benefits.coupon_tasks.coupons_expire_due"} <= scheduled
     assert coupon_lotteries_draw_due.name == "benefits.coupon_tasks.coupon_lotteries_draw_due"
+
+
+def test_the_compiled_batch_lookup_sees_what_the_members_tree_may_see(django_assert_num_queries):
+    tree = make_tree()
+    member = make_member(tree["enterprise_a"])
+    own = make_batch(make_campaign(tree["enterprise_a"], title="本企业"))
+    above = make_batch(make_campaign(tree["city"], title="市总"))
+    other_district = make_batch(make_campaign(tree["district_b"], title="乙区"))
+    for batch in (own, above):
+        with django_assert_num_queries(1):  # the batch, its campaign and both unions at once
+            found = batch_for_member(batch.pk, member)
+            assert found.campaign.organization.path and found.campaign.title
+        assert (found.pk, found.quantity, found.campaign_id) == (batch.pk, batch.quantity, batch.campaign_id)
+    assert batch_for_member(other_district.pk, member) is None
+    assert batch_for_member(2**63, member) is None and batch_for_member(0, member) is None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
 from unionportal.core.money import money_round
 from unionportal.core.services import audit_log, notification_send
@@ -396,23 +397,35 @@ def _answer(status: int, code: str, message) -> tuple[int, dict]:
     return status, {"detail": str(message), "code": code}
 
 
+def _coupons_to_redeem(merchant_id: int):
+    """Coupons locked for redeeming, with their batch, campaign and union, and whether their batch
+    names merchants and this one among them: all in one query."""
+    listing = CouponBatch.merchants.through.objects.filter(couponbatch_id=OuterRef("batch_id"))
+    return (
+        Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization")
+        .annotate(merchants_listed=Exists(listing), merchant_listed=Exists(listing.filter(merchant_id=merchant_id)))
+    )
+
+
+# Every redemption by a long code runs it: compiled once (core.compiled).
+_COUPON_BY_CODE = CompiledQuery(
+    lambda merchant_id, code: _coupons_to_redeem(merchant_id).filter(code=code),
+    merchant_id=-20261123, code="coupon-code-placeholder",
+)
+
+
 def _find_coupon(merchant: Merchant, code: str) -> Coupon | None:
     """Lock and return the coupon a long code or (for vending machines) a pickup code names."""
-    listing = CouponBatch.merchants.through.objects.filter(couponbatch_id=OuterRef("batch_id"))
-    coupons = (
-        Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization")
-        # Whether the batch names merchants and this one among them, in the same query.
-        .annotate(merchants_listed=Exists(listing), merchant_listed=Exists(listing.filter(merchant_id=merchant.pk)))
-    )
     if rules.is_pickup_code(code):
         if not merchant.is_vending_machine:
             return None
+        coupons = _coupons_to_redeem(merchant.pk)
         # A live coupon first; else the last one that had the code, to answer "already used".
         return (
             coupons.filter(pickup_code=code, status=Coupon.Status.ISSUED).first()
             or coupons.filter(pickup_code=code).order_by("-issued_at").first()
         )
-    return coupons.filter(code=code).first()
+    return _COUPON_BY_CODE.first(connection.alias, merchant_id=merchant.pk, code=code)
 
 
 def _redeem_outcome(*, merchant: Merchant, code: str, now) -> tuple[int, dict, Coupon | None]:

@@ -1,15 +1,22 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .compiled import CompiledQuery
 from .models import ApiKey
 from .services import hash_secret
 from .token_lookup import token_find
 
+# Every partner call starts with it: compiled once (core.compiled).
+_API_KEY = CompiledQuery(
+    lambda prefix: ApiKey.objects.filter(prefix=prefix, is_active=True).select_related("merchant", "station"),
+    prefix="api-key-prefix-placeholder",
+)
 # How stale a partner key's "last used" may get: writing it on every call would cost the
 # hottest partner endpoints one UPDATE each.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -49,7 +56,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid API key header."))
         prefix, _dot, secret = parts[1].decode(errors="replace").partition(".")
-        key = ApiKey.objects.filter(prefix=prefix, is_active=True).select_related("merchant", "station").first()
+        key = _API_KEY.first(DEFAULT_DB_ALIAS, prefix=prefix)
         if key is None or not secret or hash_secret(secret) != key.key_hash:
             raise exceptions.AuthenticationFailed(_("The API key is invalid."), code="invalid_api_key")
         now = timezone.now()

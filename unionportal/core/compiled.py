@@ -3,7 +3,8 @@
 Turning a queryset with joins into SQL costs more CPU than the rest of a small request. A
 CompiledQuery builds its queryset once with placeholder values, keeps the SQL, and then runs
 that SQL with the real values, building the objects with Django's own converters and
-related-object populators: the result is what the queryset's `.first()` would return. Its
+related-object populators (annotations included): the result is what the queryset's
+`.first()` would return, but for the ordering, which is left out (look rows up by a unique key). Its
 SQL text never changes, so inside core.prepared it also runs as a prepared statement.
 """
 
@@ -17,8 +18,8 @@ from django.db.models.query import get_related_populators
 class CompiledQuery:
     """`build(**marks)` → queryset; `first(alias, **values)` runs it with the real values.
 
-    `marks` holds one distinct placeholder value per parameter name (a string or a datetime);
-    the queryset must use each value as a plain parameter, as filters on fields do.
+    `marks` holds one distinct, unlikely placeholder value per parameter name (a string, an int
+    or a datetime); the queryset must use each as a plain parameter, as filters on fields do.
     """
 
     def __init__(self, build, **marks):
@@ -32,7 +33,8 @@ class CompiledQuery:
                 compiled = self._compiled.setdefault(alias, self._compile(alias))
         connection = connections[alias]
         with connection.cursor() as cursor:
-            cursor.execute(compiled["sql"], [values[slot] for slot in compiled["slots"]])
+            cursor.execute(compiled["sql"], [constant if name is None else values[name]
+                                             for name, constant in compiled["slots"]])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -44,6 +46,8 @@ class CompiledQuery:
             row[position] = value
         start, end = compiled["own"]
         instance = compiled["model"].from_db(alias, compiled["names"], row[start:end])
+        for name, position in compiled["annotations"].items():
+            setattr(instance, name, row[position])
         for populator in compiled["populators"]:
             populator.populate(row, instance)
         return instance
@@ -53,11 +57,10 @@ class CompiledQuery:
         compiler = queryset.order_by()[:1].query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         by_value = {_key(mark): name for name, mark in self.marks.items()}
-        slots = []
-        for param in params:
-            if _key(param) not in by_value:
-                raise ValueError(f"unexpected parameter {param!r} in a compiled query")
-            slots.append(by_value[_key(param)])
+        # A parameter that is no placeholder is part of the query's shape (EXISTS(SELECT 1 …)).
+        slots = [(by_value[_key(param)], None) if _key(param) in by_value else (None, param) for param in params]
+        if {name for name, _constant in slots} - {None} != set(self.marks):
+            raise ValueError("a placeholder value is missing from the compiled query's parameters")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return {
@@ -65,8 +68,15 @@ class CompiledQuery:
             "converters": compiler.get_converters([column[0] for column in select]),
             "populators": get_related_populators(klass_info, select, alias),
             "own": (start, end), "names": [column[0].target.attname for column in select[start:end]],
+            "annotations": dict(compiler.annotation_col_map),
         }
 
 
 def _key(value):
-    return (type(value).__name__, value.astimezone(timezone.utc) if isinstance(value, datetime) else value)
+    """Compares a parameter with the placeholders (psycopg may have wrapped an int as Int4)."""
+    if isinstance(value, datetime):
+        return ("datetime", value.astimezone(timezone.utc))
+    for kind in (bool, int, str):
+        if isinstance(value, kind):
+            return (kind.__name__, kind(value))
+    return (type(value).__name__, repr(value))

@@ -1,0 +1,47 @@
+"""The project's PostGIS backend: cheap health checks, and a query log that keeps prepared SQL."""
+
+import time
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from unionportal.core.prepared import prepared_statements
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_connection_the_server_closed_is_found_unusable_without_a_query():
+    kept = connections.create_connection("default")  # another connection, idle like a kept one
+    try:
+        kept.ensure_connection()
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        assert kept.is_usable()
+        with connection.cursor() as cursor:  # the check sent nothing: the last query is still ours
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+            assert cursor.fetchone() == ("SELECT pg_backend_pid()",)
+        with connection.cursor() as cursor:  # as a PostgreSQL restart ends every backend
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 5
+        while kept.is_usable() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not kept.is_usable()
+        kept.close_if_health_check_failed()  # what Django does before the next request
+        kept.health_check_done = False
+        kept.close()
+        kept.ensure_connection()
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        kept.close()
+
+
+def test_the_query_log_shows_prepared_statements():
+    with CaptureQueriesContext(connection) as queries, prepared_statements():
+        for number in range(4):  # prepared from the third run on
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT %s::int + 1", [number])
+    assert [query["sql"] for query in queries.captured_queries] == [f"SELECT {n}::int + 1" for n in range(4)]

@@ -3,9 +3,9 @@
 Turning a queryset with joins into SQL costs more CPU than the rest of a small request. A
 CompiledQuery builds its queryset once with placeholder values, keeps the SQL, and then runs
 that SQL with the real values, building the objects with Django's own converters and
-related-object populators (annotations included): the result is what the queryset's
-`.first()` would return, but for the ordering, which is left out (look rows up by a unique key). Its
-SQL text never changes, so inside core.prepared it also runs as a prepared statement.
+related-object populators (annotations included): the result is what the queryset's `.first()`
+would return, without its ordering (so look rows up by a unique key). Its SQL text never
+changes, so inside core.prepared it also runs as a prepared statement.
 """
 
 import threading

@@ -1,7 +1,7 @@
 """Rate limits, counted in Redis (the default cache) so every process shares them.
 
 The per-user, per-key and per-address limits run on every API call, so they cost one Redis
-round trip each (one script call): a sliding window estimated from two fixed-window counters (this window's
+script call each: a sliding window estimated from two fixed-window counters (this window's
 count plus the previous window's, weighted by how much of it still overlaps), instead of
 DRF's list of timestamps that is read, unpickled, extended and written back per request.
 """

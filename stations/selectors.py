@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
+from django.db import connections, router
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, TruncDay, TruncMonth
-from django.db import connections, router
 from django.utils import timezone
 
 from members.scoping import scope_queryset

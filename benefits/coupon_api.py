@@ -235,15 +235,8 @@ class MyCouponSerializer(ClaimedCouponSerializer):
 _CLAIMED = ClaimedCouponSerializer()
 _DATETIME = serializers.DateTimeField()
 _MONEY = serializers.DecimalField(**MONEY)
-# The columns MyCouponSerializer shows, read as plain values (no model instances).
-_MY_COUPON_VALUES = (
-    "id", "code", "pickup_code", "batch__kind", "batch__face_value", "status", "issued_at", "expires_at",
-    "batch__campaign__title", "redeemed_at", "redeemed_by__name",
-)
-
-
 def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict) -> dict:
-    """A coupon as MyCouponSerializer documents it, written from `_MY_COUPON_VALUES`."""
+    """A coupon as MyCouponSerializer documents it, written from `selectors.MY_COUPON_COLUMNS`."""
     redeemed_at = values["redeemed_at"]
     return {
         "id": values["id"], "code": values["code"], "code_display": rules.format_code(values["code"]),
@@ -266,17 +259,24 @@ class MyCouponsView(PreparedStatementsMixin, ListAPIView):
 
     queryset = Coupon.objects.none()
 
+    def _status(self) -> str | None:
+        wanted = self.request.query_params.get("status")
+        return wanted if wanted in Coupon.Status.values else None
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Coupon.objects.none()
         coupons = selectors.coupons_of_member(self.request.user.member)
-        wanted = self.request.query_params.get("status")
-        if wanted in Coupon.Status.values:
-            coupons = coupons.filter(status=wanted)
+        if self._status():
+            coupons = coupons.filter(status=self._status())
         return coupons
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset().values(*_MY_COUPON_VALUES))
+        member, wanted = request.user.member, self._status()
+        page = self.paginator.paginate_queryset(
+            self.get_queryset().values(*selectors.MY_COUPON_COLUMNS), request, view=self,
+            first_rows=lambda limit: selectors.my_coupon_rows(member, wanted, limit),
+        )
         kinds = {value: str(label) for value, label in CouponKind.choices}
         statuses = {value: str(label) for value, label in Coupon.Status.choices}
         return self.get_paginated_response([my_coupon_row(values, kinds, statuses) for values in page])

@@ -5,7 +5,7 @@ from django.db.models import CharField, Count, F, Prefetch, Q, Value
 
 from members.models import Member
 from members.scoping import scope_queryset
-from unionportal.core.compiled import CompiledQuery
+from unionportal.core.compiled import CompiledQuery, CompiledRows
 from unionportal.core.money import money_round
 
 from .models import Campaign, Coupon, CouponBatch, CouponClaimCount, LotteryApplication, Merchant
@@ -65,6 +65,28 @@ def coupons_of_member(member: Member):
         .select_related("batch__campaign", "redeemed_by")
         .order_by("-issued_at", "-pk")
     )
+
+
+# What a member's coupon list shows, as plain values (no model instances).
+MY_COUPON_COLUMNS = (
+    "id", "code", "pickup_code", "batch__kind", "batch__face_value", "status", "issued_at", "expires_at",
+    "batch__campaign__title", "redeemed_at", "redeemed_by__name",
+)
+# The first page of "my coupons", all or of one status: compiled once (core.compiled).
+_MY_COUPONS = CompiledRows(
+    lambda member_id: coupons_of_member(member_id).values(*MY_COUPON_COLUMNS), member_id=-20261123,
+)
+_MY_COUPONS_OF_STATUS = CompiledRows(
+    lambda member_id, status: coupons_of_member(member_id).filter(status=status).values(*MY_COUPON_COLUMNS),
+    member_id=-20261123, status="status-placeholder",
+)
+
+
+def my_coupon_rows(member: Member, status: str | None, limit: int) -> list[dict]:
+    """The member's newest `limit` coupons (of `status`, if given) as MY_COUPON_COLUMNS values."""
+    if status is None:
+        return _MY_COUPONS.rows(DEFAULT_DB_ALIAS, limit, member_id=member.pk)
+    return _MY_COUPONS_OF_STATUS.rows(DEFAULT_DB_ALIAS, limit, member_id=member.pk, status=status)
 
 
 def campaigns_visible_to(user):

@@ -210,6 +210,27 @@ def test_my_coupons_lists_only_my_own(api_client, world):
     assert redeemed["redeemed_by"] == world["cinema"].name and redeemed["status_label"] and redeemed["kind_label"]
 
 
+def test_my_coupons_pages_newest_first(api_client, world):
+    """The first page is read by a compiled query, later pages by the queryset: they must agree."""
+    from benefits import coupon_services
+
+    member = Member.objects.get(user=world["member"])
+    claimed = [
+        coupon_services.coupon_claim(member=member, batch=make_batch(make_open_campaign(world["tree"]["district_a"])))
+        for _ in range(3)
+    ]
+    newest_first = [coupon.code for coupon in sorted(claimed, key=lambda c: (c.issued_at, c.pk), reverse=True)]
+    for query in ("", "&status=issued"):
+        first = call(api_client, world, "member", "get", f"/api/v1/me/coupons/?page_size=2{query}").json()
+        second = call(api_client, world, "member", "get", f"/api/v1/me/coupons/?page_size=2&page=2{query}").json()
+        assert first["count"] == second["count"] == 3 and first["next"] and not second["next"]
+        assert [c["code"] for c in first["results"] + second["results"]] == newest_first
+        assert first["results"][0]["face_value"] == f"{claimed[-1].batch.face_value:.2f}"
+    assert call(api_client, world, "member", "get", "/api/v1/me/coupons/?status=void").json() == {
+        "count": 0, "next": None, "previous": None, "results": [],
+    }
+
+
 # --- partners ------------------------------------------------------------------------------------
 
 def claimed_code(api_client, world, who="member"):

@@ -63,12 +63,13 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 100
     django_paginator_class = CappedPaginator
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, first_rows=None):
+        """`first_rows(limit)`, if given, answers the queryset's first rows the faster way."""
         page_size = self.get_page_size(request)
         if not page_size or request.query_params.get(self.page_query_param, "1") not in ("1", ""):
             return super().paginate_queryset(queryset, request, view)
         # First page: fetch one row more than fits; a short page needs no COUNT at all.
-        rows = list(queryset[: page_size + 1])
+        rows = first_rows(page_size + 1) if first_rows else list(queryset[: page_size + 1])
         paginator = self.django_paginator_class(rows if len(rows) <= page_size else queryset, page_size)
         self.page = paginator._get_page(rows[:page_size], 1, paginator)
         self.request = request

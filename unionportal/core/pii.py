@@ -14,6 +14,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 
 @lru_cache(maxsize=4)
@@ -78,11 +79,45 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
+class Sealed:
+    """A stored value not decrypted yet: what the hot lookups (core.compiled) load into a model,
+    since most requests never read the member's phone or ID number."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __repr__(self):
+        return "<sealed>"
+
+
+class _DecryptOnRead(DeferredAttribute):
+    """The field's attribute: a sealed value is decrypted the first time it is read. (With
+    `__set__` it is a data descriptor, consulted before the instance's own dictionary.)"""
+
+    def __get__(self, instance, cls=None):
+        value = super().__get__(instance, cls)
+        if type(value) is Sealed:
+            value = instance.__dict__[self.field.attname] = decrypt(value.token)
+        return value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.field.attname] = value
+
+
+def seal(value, expression, connection):
+    """A converter for encrypted columns: keeps the ciphertext for `_DecryptOnRead`."""
+    return Sealed(value) if value else value
+
+
 class EncryptedTextField(models.TextField):
     """A text column that holds only ciphertext; Python sees the clear value.
 
     It cannot be filtered on: search through the companion keyed-hash column.
     """
+
+    descriptor_class = _DecryptOnRead
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":

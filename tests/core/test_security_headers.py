@@ -10,7 +10,7 @@ from django.conf import settings
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/accounts/login/", "/admin/login/", "/api/docs/", "/healthz"]
+PAGES = ["/", "/accounts/login/", "/admin/login/", "/api/docs/"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -63,3 +63,29 @@ def test_production_settings_refuse_to_start_without_keys():
         [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/api/v1/stations/?page_size=1", "/api/v1/me/", "/api/v1/nowhere/", "/healthz"])
+def test_json_answers_carry_the_policy_that_allows_nothing(client, path):
+    response = client.get(path)
+    assert response["Content-Type"].startswith("application/json"), response.status_code
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_plain_accept_headers_answer_json(client, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = client.get("/api/v1/stations/?page_size=1", **headers)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "results" in response.json()
+
+
+def test_other_accept_headers_are_negotiated_as_before(client):
+    browsable = client.get("/api/v1/stations/?page_size=1", HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in browsable["Content-Security-Policy"]  # a page: the pages' policy
+    assert client.get("/api/v1/stations/?page_size=1&format=api")["Content-Type"].startswith("text/html")
+    indented = client.get("/api/v1/stations/?page_size=1", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "count"' in indented.content
+    assert client.get("/api/v1/stations/", HTTP_ACCEPT="application/xml").status_code == 406

@@ -40,6 +40,23 @@ def test_register_201_pending_and_masked_me(world, api_client):
     assert_masked(me)
 
 
+
+@pytest.mark.parametrize("verified", [False, True])
+def test_me_says_exactly_what_the_documented_serializer_says(world, verified):
+    """/me is written directly; the schema documents MeSerializer: both must agree."""
+    import json
+
+    from django.utils import timezone
+
+    from members.api import MeSerializer
+
+    extra = {"verified_at": timezone.now(), "model_worker_level": "city", "is_frontline": True} if verified else {}
+    member = make_member(world["tree"]["enterprise_a"], **extra)
+    me = client_for(member.user).get("/api/v1/me/").json()
+    expected = json.loads(json.dumps(MeSerializer(Member.objects.get(pk=member.pk)).data))
+    assert me == expected and list(me) == list(expected)
+    assert (me["verified_at"] is not None) == verified
+
 def _bad_check_digit():
     good = new_id_number()
     return good[:17] + ("0" if good[17] != "0" else "1")

@@ -9,8 +9,10 @@ the only truth.
 """
 
 import hashlib
+import json
 import logging
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -20,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member
 from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
+from unionportal.core.models import AuditLog
 from unionportal.core.money import money_round
 from unionportal.core.services import audit_log, notification_send
 
@@ -445,10 +448,6 @@ def _redeem_outcome(*, merchant: Merchant, code: str, now) -> tuple[int, dict, C
         return (*_answer(409, "void", _("This coupon has been voided.")), coupon)
     if coupon.status == Coupon.Status.EXPIRED or coupon.expires_at <= now:
         return (*_answer(409, "expired", _("This coupon has expired.")), coupon)
-    coupon.status = Coupon.Status.REDEEMED
-    coupon.redeemed_at = now
-    coupon.redeemed_by = merchant
-    coupon.save(update_fields=["status", "redeemed_at", "redeemed_by"])
     body = {
         "status": "redeemed", "code": coupon.code, "kind": batch.kind, "face_value": f"{batch.face_value:.2f}",
         "redeemed_at": timezone.localtime(now).isoformat(),
@@ -492,14 +491,46 @@ def coupon_redeem(*, merchant: Merchant, code: str, idempotency_key: str, now=No
             return earlier, True
         status, body, coupon = _redeem_outcome(merchant=merchant, code=code, now=now)
         redemption.response_status, redemption.response_body, redemption.coupon = status, body, coupon
-        redemption.save(update_fields=["response_status", "response_body", "coupon"])
         if status == 200:
-            audit_log(
-                actor=None, action="coupon_redeemed", obj=coupon,
-                organization_path=coupon.batch.campaign.organization.path,
-                changes={"merchant": merchant.pk, "status": ["issued", "redeemed"]},
-            )
+            coupon.status, coupon.redeemed_at, coupon.redeemed_by = Coupon.Status.REDEEMED, now, merchant
+            _redeemed_write(redemption, coupon, now)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_ANSWER_SQL, {
+                    "redemption": redemption.pk, "status": status, "body": json.dumps(body),
+                    "coupon": coupon and coupon.pk,
+                })
     return redemption, False
+
+
+# The stored answer to a redemption attempt that redeemed nothing.
+_ANSWER_SQL = (
+    f"UPDATE {Redemption._meta.db_table} SET response_status = %(status)s, response_body = %(body)s::jsonb, "
+    f"coupon_id = %(coupon)s WHERE id = %(redemption)s"
+)
+# A redemption's three writes in one statement (fixed text, so prepared inside the API view):
+# the coupon marked redeemed, the stored answer and the audit row. Saving them through the
+# ORM one by one was a third of a redemption's time.
+_REDEEMED_SQL = (
+    f"WITH redeemed AS (UPDATE {Coupon._meta.db_table} SET status = %(redeemed)s, redeemed_at = %(now)s, "
+    f"redeemed_by_id = %(merchant)s WHERE id = %(coupon)s RETURNING id), "
+    f"answered AS ({_ANSWER_SQL}) "
+    f"INSERT INTO {AuditLog._meta.db_table} "
+    f"(actor_id, action, content_type_id, object_id, organization_path, changes, created_at) "
+    f"SELECT NULL, 'coupon_redeemed', %(content_type)s, redeemed.id::text, %(path)s, %(changes)s::jsonb, %(now)s "
+    f"FROM redeemed"
+)
+
+
+def _redeemed_write(redemption: Redemption, coupon: Coupon, now) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_REDEEMED_SQL, {
+            "redeemed": Coupon.Status.REDEEMED.value, "now": now, "merchant": coupon.redeemed_by_id,
+            "coupon": coupon.pk, "redemption": redemption.pk, "status": redemption.response_status,
+            "body": json.dumps(redemption.response_body), "content_type": ContentType.objects.get_for_model(Coupon).pk,
+            "path": coupon.batch.campaign.organization.path,
+            "changes": json.dumps({"merchant": coupon.redeemed_by_id, "status": ["issued", "redeemed"]}),
+        })
 
 
 # --- Running it ---------------------------------------------------------------------------------

@@ -259,6 +259,31 @@ def test_redeem_and_replay(api_client, world):
     assert Redemption.objects.count() == 2
 
 
+
+def test_redeem_writes_the_coupon_the_stored_answers_and_the_audit_row(api_client, world):
+    from unionportal.core.models import AuditLog
+
+    code = claimed_code(api_client, world)
+    body = redeem(api_client, world, code, "k-ok").json()
+    coupon = Coupon.objects.get(code=code)
+    assert coupon.status == Coupon.Status.REDEEMED and coupon.redeemed_by == world["cinema"]
+    assert body["redeemed_at"] == timezone.localtime(coupon.redeemed_at).isoformat()
+    stored = Redemption.objects.get(idempotency_key="k-ok")
+    assert (stored.response_status, stored.response_body, stored.coupon) == (200, body, coupon)
+    (entry,) = AuditLog.objects.filter(action="coupon_redeemed")
+    assert (entry.object_id, entry.actor, entry.content_type.model) == (str(coupon.pk), None, "coupon")
+    assert entry.organization_path == world["campaign"].organization.path
+    assert entry.changes == {"merchant": world["cinema"].pk, "status": ["issued", "redeemed"]}
+    assert entry.created_at == coupon.redeemed_at
+
+    refused = redeem(api_client, world, code, "k-again")
+    stored = Redemption.objects.get(idempotency_key="k-again")
+    assert (stored.response_status, stored.response_body, stored.coupon) == (409, refused.json(), coupon)
+    unknown = redeem(api_client, world, rules.new_coupon_code(), "k-unknown")
+    stored = Redemption.objects.get(idempotency_key="k-unknown")
+    assert (stored.response_status, stored.response_body, stored.coupon) == (404, unknown.json(), None)
+    assert AuditLog.objects.filter(action="coupon_redeemed").count() == 1
+
 def test_redeem_needs_an_idempotency_key(api_client, world):
     client = client_as(api_client, world, "redeem_key")
     response = client.post("/api/v1/coupons/redeem/", {"code": "X"}, format="json")

@@ -306,8 +306,15 @@ class StationListView(PublicView):
         search = StationSearchSerializer.search(data)
         queryset = selectors.station_search(search, now=moment)
         paginator = PublicListPagination()
+        plain_nearest = search.near is not None and search == selectors.StationSearch(near=search.near)
         page = selectors.listed_stations(
-            paginator.paginate_queryset(selectors.station_list_values(queryset), request, view=self), now=moment,
+            paginator.paginate_queryset(
+                selectors.station_list_values(queryset), request, view=self,
+                first_rows=(lambda limit: selectors.nearest_station_rows(*search.near, limit)) if plain_nearest else None,
+                # Where the phone stands changes the order, not how many stations there are.
+                count_key="stations:nearest" if plain_nearest else None,
+            ),
+            now=moment,
         )
         labels = kind_labels()
         rows = [station_row(s, crs=data["crs"], moment=moment, near=search.near, labels=labels) for s in page]

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, TruncDay, TruncMonth
 from django.utils import timezone
 
 from members.scoping import scope_queryset
+from unionportal.core.compiled import CompiledRows
 
 from . import rules
 from .models import (
@@ -85,6 +86,10 @@ def plain_location():
     return Cast("location", output_field=GeometryField(srid=4326))
 
 
+def _ewkt(lat: float, lng: float) -> str:
+    return f"SRID=4326;POINT({lng:.8f} {lat:.8f})"
+
+
 def station_search(search: StationSearch, *, now: datetime | None = None):
     """Active stations matching `search`; with `near`, nearest first with `distance_m`.
 
@@ -110,8 +115,7 @@ def station_search(search: StationSearch, *, now: datetime | None = None):
         point = _point(lat, lng)
         if search.radius_m:
             qs = qs.filter(location__dwithin=(point, D(m=search.radius_m)))
-        ewkt = f"SRID=4326;POINT({lng:.8f} {lat:.8f})"
-        knn = RawSQL('"stations_station"."location" <-> %s::geography', (ewkt,), output_field=FloatField())
+        knn = RawSQL('"stations_station"."location" <-> %s::geography', (_ewkt(lat, lng),), output_field=FloatField())
         # On geography `<->` gives the distance in metres on the sphere (PostGIS >= 2.2).
         qs = qs.annotate(distance_m=knn).order_by("distance_m")  # a second sort key would defeat the index
     else:
@@ -155,6 +159,19 @@ def station_list_values(queryset):
     """The columns of `queryset`'s stations that a list row needs (slice it as a page)."""
     extra = ["distance_m"] if "distance_m" in queryset.query.annotations else []
     return queryset.annotate(**_lat_lng(Station._meta.db_table)).values(*LIST_ROW_FIELDS, "lat", "lng", *extra)
+
+
+# The plain nearest-first search ("stations near me", no other filter), the commonest of all:
+# compiled once (core.compiled), the position its one parameter.
+_NEAREST_MARK = (31.23456789, 121.98765432)
+_NEAREST = CompiledRows(
+    lambda point: station_list_values(station_search(StationSearch(near=_NEAREST_MARK))), point=_ewkt(*_NEAREST_MARK),
+)
+
+
+def nearest_station_rows(lat: float, lng: float, limit: int) -> list[dict]:
+    """The first `limit` rows of `station_list_values(station_search(StationSearch(near=(lat, lng))))`."""
+    return _NEAREST.rows(router.db_for_read(Station), limit, point=_ewkt(lat, lng))
 
 
 # Each schedule table read once per answer for all its stations, as fixed SQL (so it runs as a

@@ -34,6 +34,7 @@ def today():
 
 
 def test_list_is_public_nearest_first_with_distance(api_client, tree):
+    """(The plain nearest search's first page is read by a compiled query: see the next test.)"""
     far = make_station(tree["street_a"], lat=24.95, lng=118.70, name="远")
     near = make_station(tree["street_a"], lat=24.875, lng=118.676, name="近")
     response = api_client.get("/api/v1/stations/", {"near": "24.874,118.676"})
@@ -45,6 +46,27 @@ def test_list_is_public_nearest_first_with_distance(api_client, tree):
     assert row["location"] == {"lat": 24.875, "lng": 118.676}
     assert abs(row["distance_m"] - rules.distance_m(*QUANZHOU, 24.875, 118.676)) <= 1
     assert "distance_m" not in api_client.get("/api/v1/stations/").json()["results"][0]
+
+
+def test_nearest_pages_agree_with_the_filtered_search(api_client, tree):
+    """Page 1 of a plain `near=` search comes from a compiled query, page 2 and any search with
+    another filter from the queryset: the same stations in the same order either way."""
+    from django.core.cache import cache
+
+    cache.clear()  # the count is cached for a minute under a fixed name
+    stations = [make_station(tree["street_a"], lat=24.874 + step / 1000, lng=118.676, name=f"站{step}")
+                for step in range(5)]
+    make_station(tree["street_a"], lat=24.874, lng=118.677, name="停用", is_active=False)
+    near = {"near": "24.874,118.676", "page_size": 2}
+    first = api_client.get("/api/v1/stations/", near).json()
+    second = api_client.get("/api/v1/stations/", {**near, "page": 2}).json()
+    third = api_client.get("/api/v1/stations/", {**near, "page": 3}).json()
+    assert first["count"] == second["count"] == 5
+    ids = [row["id"] for page in (first, second, third) for row in page["results"]]
+    assert ids == [station.pk for station in stations]
+    filtered = api_client.get("/api/v1/stations/", {**near, "kind": stations[0].kind}).json()
+    assert filtered["results"] == first["results"] and filtered["count"] == 5
+    assert [row["distance_m"] for row in first["results"]] == sorted(row["distance_m"] for row in first["results"])
 
 
 def test_amenity_filter_needs_all_and_open_now_uses_the_hours(api_client, tree):

@@ -5,9 +5,10 @@ CompiledQuery builds its queryset once with placeholder values, keeps the SQL, a
 that SQL with the real values, building the objects with Django's own converters and
 related-object populators (annotations included): the result is what the queryset's `.first()`
 would return, without its ordering (so look rows up by a unique key). A CompiledRows does the
-same for a list's first rows as `.values()` dicts. Their SQL text never changes, so inside core.prepared it also runs as a prepared statement. Encrypted personal data
-in the row is decrypted only when read (core.pii.Sealed): the token lookup loads the member's
-phone and ID number, which few answers show.
+same for a list's first rows, as `.values()` dicts. Their SQL text never changes, so inside
+core.prepared they also run as prepared statements. A CompiledQuery leaves encrypted personal
+data sealed until it is read (core.pii.Sealed): the token lookup loads the member's phone and
+ID number, which few answers show.
 """
 
 import threading
@@ -85,10 +86,11 @@ class CompiledRows:
             with self._lock:
                 compiled = self._compiled.setdefault(alias, self._compile(alias))
         connection = connections[alias]
-        # LIMIT as a parameter keeps the text fixed (Django writes the number into it).
-        params = [constant if name is None else values[name] for name, constant in compiled["slots"]] + [limit]
+        params = [constant if name is None else values[name] for name, constant in compiled["slots"]]
         with connection.cursor() as cursor:
-            cursor.execute(compiled["sql"], params)
+            # The limit written into the text, as Django does: one text per page size. As a
+            # parameter it would leave PostgreSQL a generic plan, which may not use the index.
+            cursor.execute(f"{compiled['sql']} LIMIT {int(limit)}", params)
             fetched = cursor.fetchall()
         names, converters = compiled["names"], compiled["converters"].items()
         answer = []
@@ -109,8 +111,11 @@ class CompiledRows:
         compiler = query.get_compiler(using=alias)
         sql, slots = _sql_and_slots(compiler, self.marks)
         return {
-            "sql": sql + " LIMIT %s", "slots": slots,
-            "names": [*query.extra_select, *query.values_select, *query.annotation_select],
+            "sql": sql, "slots": slots,
+            # As Django's ValuesIterable names the columns.
+            "names": list(query.selected) if query.selected else [
+                *query.extra_select, *query.values_select, *query.annotation_select,
+            ],
             "converters": compiler.get_converters([column[0] for column in compiler.select]),
         }
 

@@ -26,12 +26,16 @@ class CappedPaginator(Paginator):
     """Paginator whose count is exact up to COUNT_CAP and COUNT_CAP beyond it."""
 
     count_cache_seconds = 0
+    count_key = None  # names the count in the cache, where compiling its SQL would cost more
 
     @cached_property
     def count(self):
         if isinstance(self.object_list, list) or not hasattr(self.object_list, "query"):
             return len(self.object_list)
         queryset = self.object_list.order_by().values("pk")[:COUNT_CAP]
+        named = f"count:{self.count_key}:{queryset.db}" if self.count_key and self.count_cache_seconds else None
+        if named and (count := cache.get(named)) is not None:
+            return count
         try:
             sql, params = queryset.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
@@ -39,8 +43,8 @@ class CappedPaginator(Paginator):
         count_sql = f"SELECT count(*) FROM ({sql}) AS capped"
         if not self.count_cache_seconds:
             return self._count(queryset.db, count_sql, params)
-        key = "count:" + hashlib.sha256(repr((queryset.db, count_sql, params)).encode()).hexdigest()
-        count = cache.get(key)
+        key = named or "count:" + hashlib.sha256(repr((queryset.db, count_sql, params)).encode()).hexdigest()
+        count = cache.get(key) if not named else None
         if count is None:
             count = self._count(queryset.db, count_sql, params)
             cache.set(key, count, self.count_cache_seconds)
@@ -63,14 +67,16 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 100
     django_paginator_class = CappedPaginator
 
-    def paginate_queryset(self, queryset, request, view=None, first_rows=None):
-        """`first_rows(limit)`, if given, answers the queryset's first rows the faster way."""
+    def paginate_queryset(self, queryset, request, view=None, first_rows=None, count_key=None):
+        """`first_rows(limit)`, if given, answers the queryset's first rows the faster way;
+        `count_key`, if given, names the first page's count where the paginator caches it."""
         page_size = self.get_page_size(request)
         if not page_size or request.query_params.get(self.page_query_param, "1") not in ("1", ""):
             return super().paginate_queryset(queryset, request, view)
         # First page: fetch one row more than fits; a short page needs no COUNT at all.
         rows = first_rows(page_size + 1) if first_rows else list(queryset[: page_size + 1])
         paginator = self.django_paginator_class(rows if len(rows) <= page_size else queryset, page_size)
+        paginator.count_key = count_key
         self.page = paginator._get_page(rows[:page_size], 1, paginator)
         self.request = request
         return list(self.page)

@@ -56,7 +56,7 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/hello" >/dev/null && break; sleep 0.2; done
 
-export BENCH_URL="http://127.0.0.1:$port"
+export BENCH_URL="http://127.0.0.1:$port" BENCH_SERVER_PID=$server
 status=0
 python -m bench.limits || status=1
 python -m bench.sql_timings || status=1

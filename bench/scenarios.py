@@ -14,12 +14,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import cpu
+
 HERE = Path(__file__).resolve().parent
 BASE_URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8100")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = 2
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+# The served portal's gunicorn master (bench/run.sh), whose workers' CPU time is read.
+SERVER_PID = int(os.environ["BENCH_SERVER_PID"]) if os.environ.get("BENCH_SERVER_PID") else None
 
 
 @dataclass
@@ -66,9 +70,14 @@ def run_wrk(job: Job, seconds: int, connections: int = CONNECTIONS) -> dict:
 
 
 def measure(scenario: Scenario, fixtures: dict) -> dict:
+    before = cpu.snapshot(SERVER_PID)
     runs = [run_wrk(scenario.job(fixtures, run), scenario.seconds, scenario.connections) for run in range(scenario.runs)]
+    # CPU per answer over all the runs (the jobs are written before each run, outside wrk's time,
+    # but inside this window: their few milliseconds are in no process counted here).
+    cpu_us = cpu.per_answer_us(before, cpu.snapshot(SERVER_PID), sum(run["requests"] for run in runs))
     median = sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
     median["errors"] = sum(run["errors"] for run in runs)
+    median["cpu_us"] = cpu_us
     return median
 
 
@@ -202,6 +211,9 @@ def main() -> int:
             missed.append(f"{scenario.name}: p99 {result['p99_us'] / 1000:.1f} ms > {scenario.max_p99_vs_hello} × hello's")
         if result["errors"]:
             missed.append(f"{scenario.name}: {result['errors']} errors")
+    measured = [("hello_start", hello_start), ("hello_end", hello_end)] + [(sc.name, result) for sc, result in results]
+    for name, result in measured:
+        print(cpu.cpu_line(name, result["cpu_us"], SERVER_PID is not None), flush=True)
     for line in missed:
         print(f"MISSED {line}")
     return 1 if missed else 0

@@ -235,6 +235,8 @@ class MyCouponSerializer(ClaimedCouponSerializer):
 _CLAIMED = ClaimedCouponSerializer()
 _DATETIME = serializers.DateTimeField()
 _MONEY = serializers.DecimalField(**MONEY)
+
+
 def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict) -> dict:
     """A coupon as MyCouponSerializer documents it, written from `selectors.MY_COUPON_COLUMNS`."""
     redeemed_at = values["redeemed_at"]

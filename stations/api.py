@@ -307,13 +307,15 @@ class StationListView(PublicView):
         queryset = selectors.station_search(search, now=moment)
         paginator = PublicListPagination()
         plain_nearest = search.near is not None and search == selectors.StationSearch(near=search.near)
-        page = selectors.listed_stations(
-            paginator.paginate_queryset(
-                selectors.station_list_values(queryset), request, view=self,
-                first_rows=(lambda limit: selectors.nearest_station_rows(*search.near, limit)) if plain_nearest else None,
+        faster = {}
+        if plain_nearest:
+            faster = {
+                "first_rows": lambda limit: selectors.nearest_station_rows(*search.near, limit),
                 # Where the phone stands changes the order, not how many stations there are.
-                count_key="stations:nearest" if plain_nearest else None,
-            ),
+                "count_key": "stations:nearest",
+            }
+        page = selectors.listed_stations(
+            paginator.paginate_queryset(selectors.station_list_values(queryset), request, view=self, **faster),
             now=moment,
         )
         labels = kind_labels()

@@ -20,8 +20,8 @@ from django.db.models.query import get_related_populators
 from .pii import EncryptedTextField, seal
 
 
-class CompiledQuery:
-    """`build(**marks)` → queryset; `first(alias, **values)` runs it with the real values.
+class _Compiled:
+    """Compiles `build(**marks)` once per database alias; runs it with the real values.
 
     `marks` holds one distinct, unlikely placeholder value per parameter name (a string, an int
     or a datetime); the queryset must use each as a plain parameter, as filters on fields do.
@@ -31,24 +31,32 @@ class CompiledQuery:
         self.build, self.marks = build, marks
         self._compiled, self._lock = {}, threading.Lock()
 
-    def first(self, alias: str, **values):
+    def _for(self, alias: str) -> dict:
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
                 compiled = self._compiled.setdefault(alias, self._compile(alias))
+        return compiled
+
+    def _params(self, compiled: dict, values: dict) -> list:
+        return [constant if name is None else values[name] for name, constant in compiled["slots"]]
+
+    def _compile(self, alias: str) -> dict:
+        raise NotImplementedError
+
+
+class CompiledQuery(_Compiled):
+    """`build(**marks)` → queryset; `first(alias, **values)` runs it with the real values."""
+
+    def first(self, alias: str, **values):
+        compiled = self._for(alias)
         connection = connections[alias]
         with connection.cursor() as cursor:
-            cursor.execute(compiled["sql"], [constant if name is None else values[name]
-                                             for name, constant in compiled["slots"]])
+            cursor.execute(compiled["sql"], self._params(compiled, values))
             row = cursor.fetchone()
         if row is None:
             return None
-        row = list(row)
-        for position, (converters, expression) in compiled["converters"].items():
-            value = row[position]
-            for converter in converters:
-                value = converter(value, expression, connection)
-            row[position] = value
+        row = _converted(row, compiled["converters"], connection)
         start, end = compiled["own"]
         instance = compiled["model"].from_db(alias, compiled["names"], row[start:end])
         for name, position in compiled["annotations"].items():
@@ -72,37 +80,20 @@ class CompiledQuery:
         }
 
 
-class CompiledRows:
+class CompiledRows(_Compiled):
     """`build(**marks)` → a `.values(…)` queryset, ordered; `rows(alias, limit, **values)` runs it
     with the real values and answers its first `limit` rows as dicts, as the queryset would."""
 
-    def __init__(self, build, **marks):
-        self.build, self.marks = build, marks
-        self._compiled, self._lock = {}, threading.Lock()
-
     def rows(self, alias: str, limit: int, **values) -> list[dict]:
-        compiled = self._compiled.get(alias)
-        if compiled is None:
-            with self._lock:
-                compiled = self._compiled.setdefault(alias, self._compile(alias))
+        compiled = self._for(alias)
         connection = connections[alias]
-        params = [constant if name is None else values[name] for name, constant in compiled["slots"]]
         with connection.cursor() as cursor:
             # The limit written into the text, as Django does: one text per page size. As a
             # parameter it would leave PostgreSQL a generic plan, which may not use the index.
-            cursor.execute(f"{compiled['sql']} LIMIT {int(limit)}", params)
+            cursor.execute(f"{compiled['sql']} LIMIT {int(limit)}", self._params(compiled, values))
             fetched = cursor.fetchall()
-        names, converters = compiled["names"], compiled["converters"].items()
-        answer = []
-        for row in fetched:
-            row = list(row)
-            for position, (functions, expression) in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            answer.append(dict(zip(names, row)))
-        return answer
+        names, converters = compiled["names"], compiled["converters"]
+        return [dict(zip(names, _converted(row, converters, connection))) for row in fetched]
 
     def _compile(self, alias: str) -> dict:
         query = self.build(**self.marks).query
@@ -118,6 +109,17 @@ class CompiledRows:
             ],
             "converters": compiler.get_converters([column[0] for column in compiler.select]),
         }
+
+
+def _converted(row, converters: dict, connection) -> list:
+    """A fetched row with Django's converters applied, as the compiler's results_iter does."""
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
 
 
 def _sql_and_slots(compiler, marks: dict) -> tuple[str, list]:

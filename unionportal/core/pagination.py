@@ -33,9 +33,9 @@ class CappedPaginator(Paginator):
         if isinstance(self.object_list, list) or not hasattr(self.object_list, "query"):
             return len(self.object_list)
         queryset = self.object_list.order_by().values("pk")[:COUNT_CAP]
-        named = f"count:{self.count_key}:{queryset.db}" if self.count_key and self.count_cache_seconds else None
-        if named and (count := cache.get(named)) is not None:
-            return count
+        key = f"count:{self.count_key}:{queryset.db}" if self.count_key and self.count_cache_seconds else None
+        if key and (count := cache.get(key)) is not None:
+            return count  # found by its name, without compiling the count
         try:
             sql, params = queryset.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
@@ -43,11 +43,12 @@ class CappedPaginator(Paginator):
         count_sql = f"SELECT count(*) FROM ({sql}) AS capped"
         if not self.count_cache_seconds:
             return self._count(queryset.db, count_sql, params)
-        key = named or "count:" + hashlib.sha256(repr((queryset.db, count_sql, params)).encode()).hexdigest()
-        count = cache.get(key) if not named else None
-        if count is None:
-            count = self._count(queryset.db, count_sql, params)
-            cache.set(key, count, self.count_cache_seconds)
+        if key is None:
+            key = "count:" + hashlib.sha256(repr((queryset.db, count_sql, params)).encode()).hexdigest()
+            if (count := cache.get(key)) is not None:
+                return count
+        count = self._count(queryset.db, count_sql, params)
+        cache.set(key, count, self.count_cache_seconds)
         return count
 
     @staticmethod

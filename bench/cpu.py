@@ -49,7 +49,7 @@ def per_answer_us(before: dict, after: dict, answers: int) -> dict[str, float]:
 
 
 def cpu_line(name: str, per_answer: dict, server_known: bool) -> str:
-    parts = [f"{kind}_us={per_answer[kind]:.0f}" if kind != "gunicorn" or server_known else "gunicorn_us=n/a"
-             for kind in KINDS]
-    total = sum(per_answer[kind] for kind in KINDS if kind != "gunicorn" or server_known)
+    counted = [kind for kind in KINDS if kind != "gunicorn" or server_known]
+    parts = [f"{kind}_us={per_answer[kind]:.0f}" if kind in counted else f"{kind}_us=n/a" for kind in KINDS]
+    total = sum(per_answer[kind] for kind in counted)
     return f"CPU name={name} " + " ".join(parts) + f" total_us={total:.0f}"

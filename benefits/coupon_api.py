@@ -268,10 +268,8 @@ class MyCouponsView(PreparedStatementsMixin, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Coupon.objects.none()
-        coupons = selectors.coupons_of_member(self.request.user.member)
-        if self._status():
-            coupons = coupons.filter(status=self._status())
-        return coupons
+        coupons, wanted = selectors.coupons_of_member(self.request.user.member), self._status()
+        return coupons.filter(status=wanted) if wanted else coupons
 
     def list(self, request, *args, **kwargs):
         member, wanted = request.user.member, self._status()

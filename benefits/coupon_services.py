@@ -1,28 +1,32 @@
 """Coupon writes: campaigns, batches, claims, the lottery, redemption, expiry and voiding.
 
-Claiming (the rush) takes locks late and in a fixed order: first the member's own claim
-counters (campaign, then batch; rows nobody else touches), then the batch row, through a
-conditional `UPDATE … SET claimed = claimed + 1 WHERE claimed < quantity`. The batch row
-is therefore locked only for the coupon insert and the commit. Redis only remembers
-"sold out" to answer the crowd quickly after the last coupon is gone; the database stays
-the only truth.
+Claiming (the rush) is one message to PostgreSQL that takes locks late and in a fixed order:
+first the member's own claim counters (campaign, then batch; rows nobody else touches), then
+the batch row, through `UPDATE … SET claimed = claimed + 1`, which the constraint
+`claimed <= quantity` refuses once the batch is gone. The batch row is therefore locked only
+from that statement to the commit, inside the database. Redis only remembers "sold out" to
+answer the crowd quickly after the last coupon is gone; the database stays the only truth.
 """
 
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from psycopg.errors import UniqueViolation
 
 from members.models import Member
 from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
 from unionportal.core.models import AuditLog
+from unionportal.core.prepared import client_binding_cursor
 from unionportal.core.money import money_round
 from unionportal.core.services import audit_log, notification_send
 
@@ -201,61 +205,76 @@ def _already_claimed() -> DomainError:
     return DomainError("already_claimed", _("You have already claimed as many coupons as allowed."), status=409)
 
 
-_COUNT_UP_SQL = """
+# One claim, sent as one message of four statements that PostgreSQL runs as one transaction
+# (`connection.autocommit`: a refusal undoes them all). The database refuses through its
+# constraints, named in the error: `claim_count_within_limit` (the member's campaign or batch
+# limit), `batch_not_oversold`, or a coupon code taken. The batch row is locked from its
+# UPDATE to the commit only: no round trip to Python in between, however busy the process.
+_ISSUE_SQL = """
     INSERT INTO benefits_couponclaimcount (campaign_id, batch_id, member_id, claimed, claim_limit)
-    VALUES (%(campaign)s, %(batch)s, %(member)s, 1, %(limit)s)
-    ON CONFLICT ({target}) WHERE {predicate}
-    DO UPDATE SET claimed = benefits_couponclaimcount.claimed + 1,
-                  claim_limit = GREATEST(benefits_couponclaimcount.claimed + 1, EXCLUDED.claim_limit)
-    WHERE benefits_couponclaimcount.claimed < EXCLUDED.claim_limit
-    RETURNING claimed
+    VALUES (%(campaign_id)s, NULL, %(member_id)s, 1, %(campaign_limit)s)
+    ON CONFLICT (campaign_id, member_id) WHERE batch_id IS NULL
+    DO UPDATE SET claimed = benefits_couponclaimcount.claimed + 1, claim_limit = EXCLUDED.claim_limit;
+    INSERT INTO benefits_couponclaimcount (campaign_id, batch_id, member_id, claimed, claim_limit)
+    VALUES (%(campaign_id)s, %(batch_id)s, %(member_id)s, 1, %(batch_limit)s)
+    ON CONFLICT (batch_id, member_id) WHERE batch_id IS NOT NULL
+    DO UPDATE SET claimed = benefits_couponclaimcount.claimed + 1, claim_limit = EXCLUDED.claim_limit;
+    INSERT INTO benefits_coupon (batch_id, member_id, code, pickup_code, status, issued_at, expires_at, void_reason)
+    VALUES (%(batch_id)s, %(member_id)s, %(code)s, %(pickup_code)s, %(status)s, %(issued_at)s, %(expires_at)s, '')
+    RETURNING id;
+    UPDATE benefits_couponbatch SET claimed = claimed + 1 WHERE id = %(batch_id)s
 """
+_OVER_MEMBER_LIMIT = "claim_count_within_limit"
+_OVERSOLD = "batch_not_oversold"
 
 
-def _claim_count_up(*, campaign_id: int, batch_id: int | None, member_id: int, limit: int) -> bool:
-    """Count one more coupon for the member; False when the limit is reached. Locks the member's row."""
-    if batch_id is None:
-        sql = _COUNT_UP_SQL.format(target="campaign_id, member_id", predicate="batch_id IS NULL")
-    else:
-        sql = _COUNT_UP_SQL.format(target="batch_id, member_id", predicate="batch_id IS NOT NULL")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"campaign": campaign_id, "batch": batch_id, "member": member_id, "limit": limit})
-        return cursor.fetchone() is not None
+def _issue_once(coupon: Coupon, campaign_limit: int, batch_limit: int) -> int:
+    """Send one claim (see `_ISSUE_SQL`); the new coupon's id. Raises IntegrityError on a refusal."""
+    values = {
+        "campaign_id": coupon.batch.campaign_id, "batch_id": coupon.batch_id, "member_id": coupon.member_id,
+        "campaign_limit": campaign_limit, "batch_limit": batch_limit, "code": coupon.code,
+        "pickup_code": coupon.pickup_code, "status": coupon.status, "issued_at": coupon.issued_at,
+        "expires_at": coupon.expires_at,
+    }
+    with client_binding_cursor() as cursor:
+        cursor.execute(_ISSUE_SQL, values)
+        cursor.nextset()  # the results of the counters' statements, then the coupon's
+        cursor.nextset()
+        return cursor.fetchone()[0]
+
+
+def _refused_by(error: IntegrityError) -> str | None:
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return diagnostics.constraint_name if diagnostics is not None else None
 
 
 def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
-    """Give the member one coupon of the batch. Caller holds a transaction; raises DomainError."""
+    """Give the member one coupon of the batch; raises DomainError. Inside a transaction (the
+    lottery draw) the claim is a savepoint of it; otherwise it is a transaction of its own."""
     campaign = batch.campaign
-    if not _claim_count_up(campaign_id=campaign.pk, batch_id=None, member_id=member.pk, limit=campaign.per_member_limit):
-        raise _already_claimed()
-    if not _claim_count_up(campaign_id=campaign.pk, batch_id=batch.pk, member_id=member.pk, limit=batch.per_member_limit):
-        raise _already_claimed()
     for _attempt in range(CODE_ATTEMPTS):
         coupon = Coupon(
             batch=batch, member=member, code=rules.new_coupon_code(),
             pickup_code=rules.new_pickup_code() if batch.issues_pickup_codes else "",
             issued_at=now, expires_at=batch.effective_use_ends_at,
         )
-        if _coupon_insert(coupon):
-            break
-        # A pickup code (1 in 10^8 per live coupon) or a code collided: draw again.
-    else:
-        raise DomainError("busy", _("Please try again."), status=503)
-    # Last: every claimer waits on the batch row from this UPDATE to the commit, so nothing
-    # else happens in between. Sold out rolls the coupon above back with the transaction.
-    with connection.cursor() as cursor:
-        cursor.execute(_TAKE_ONE_SQL, [batch.pk])
-        taken = cursor.rowcount
-    if not taken:
-        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
-        raise _sold_out()
-    return coupon
-
-
-_TAKE_ONE_SQL = "UPDATE benefits_couponbatch SET claimed = claimed + 1 WHERE id = %s AND claimed < quantity"
-
-_COUPON_COLUMNS = ("batch_id", "member_id", "code", "pickup_code", "status", "issued_at", "expires_at",
-                   "redeemed_at", "redeemed_by_id", "void_reason")
+        try:
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                coupon.pk = _issue_once(coupon, campaign.per_member_limit, batch.per_member_limit)
+        except IntegrityError as error:
+            refused_by = _refused_by(error)
+            if refused_by == _OVER_MEMBER_LIMIT:
+                raise _already_claimed() from None
+            if refused_by == _OVERSOLD:
+                _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
+                raise _sold_out() from None
+            if not isinstance(error.__cause__, UniqueViolation):
+                raise
+            # A code or a live pickup code (1 in 10^8 per live coupon) collided: draw again.
+        else:
+            coupon._state.adding, coupon._state.db = False, connection.alias
+            return coupon
+    raise DomainError("busy", _("Please try again."), status=503)
 
 
 def _insert_unless_conflict(instance, columns, conflict: str = "") -> bool:
@@ -275,11 +294,6 @@ def _insert_unless_conflict(instance, columns, conflict: str = "") -> bool:
     instance.pk = row[0]
     instance._state.adding, instance._state.db = False, connection.alias
     return True
-
-
-def _coupon_insert(coupon: Coupon) -> bool:
-    """A colliding code (or pickup code) is skipped, to draw another."""
-    return _insert_unless_conflict(coupon, _COUPON_COLUMNS)
 
 
 def _claim_preconditions(*, batch: CouponBatch, member: Member | None, now) -> None:
@@ -311,9 +325,7 @@ def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None):
     if batch.claimed >= batch.quantity:
         _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
         raise _sold_out()
-    with transaction.atomic():
-        coupon = _coupon_issue(batch=batch, member=member, now=now)
-    return coupon
+    return _coupon_issue(batch=batch, member=member, now=now)
 
 
 def lottery_apply(*, member: Member, batch: CouponBatch) -> LotteryApplication:

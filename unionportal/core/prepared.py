@@ -14,7 +14,7 @@ Only queries whose SQL text is fixed belong inside: a query whose text changes w
 from contextlib import ExitStack, contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
 
 
 @contextmanager
@@ -27,13 +27,26 @@ def prepared_statements(*aliases: str):
 
 
 @contextmanager
+def client_binding_cursor(alias: str = DEFAULT_DB_ALIAS):
+    """A cursor that binds on the client even inside `prepared_statements()`: its query may hold
+    several statements, sent as one message (which PostgreSQL runs as one transaction when the
+    connection is in autocommit)."""
+    with _binding(alias, Cursor), connections[alias].cursor() as cursor:
+        yield cursor
+
+
 def _server_binding(alias: str):
+    return _binding(alias, ServerBindingCursor)
+
+
+@contextmanager
+def _binding(alias: str, cursor_factory):
     connection = connections[alias]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     previous = raw.cursor_factory
-    raw.cursor_factory = ServerBindingCursor
+    raw.cursor_factory = cursor_factory
     try:
         yield
     finally:

@@ -14,14 +14,16 @@ KINDS = ("gunicorn", "postgres", "redis", "wrk")
 
 
 def _stat(pid: str) -> tuple[int, str, float] | None:
-    """(parent pid, command name, CPU seconds) of a process, or None when it is gone."""
+    """(parent pid, command name, CPU seconds) of a process, or None when it is gone. The CPU
+    seconds include its children that have exited: a PostgreSQL backend whose connection
+    closed, a recycled gunicorn worker (left out, they would make a process's total shrink)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     name = text[text.index("(") + 1:text.rindex(")")]
     fields = text[text.rindex(")") + 2:].split()
-    return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / _TICKS
+    return int(fields[1]), name, sum(int(ticks) for ticks in fields[11:15]) / _TICKS
 
 
 def snapshot(server_pid: int | None) -> dict[str, float]:

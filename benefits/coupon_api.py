@@ -215,7 +215,7 @@ class CouponBatchClaimView(PreparedStatementsMixin, APIView):
         batch = selectors.batch_for_member(pk, member)
         if batch is None:
             raise Http404
-        result = services.coupon_claim(member=member, batch=batch)
+        result = services.coupon_claim(member=member, batch=batch, sold_out_flag_checked=True)
         if isinstance(result, LotteryApplication):
             return Response({"status": "applied", "batch": batch.pk}, status=status.HTTP_202_ACCEPTED)
         result.batch = batch

@@ -312,15 +312,16 @@ def _claim_checks(*, member: Member | None, terms: rules.CampaignEligibility, no
         raise DomainError("not_open", _("Claiming has closed."))
 
 
-def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None):
-    """Claim one coupon of a first-come batch (→ Coupon) or apply to a lottery (→ LotteryApplication)."""
+def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None, sold_out_flag_checked: bool = False):
+    """Claim one coupon of a first-come batch (→ Coupon) or apply to a lottery (→ LotteryApplication).
+    `sold_out_flag_checked`: the caller has just asked Redis (`coupon_claim_sold_out_check`)."""
     now = now or timezone.now()
     _claim_preconditions(batch=batch, member=member, now=now)
     if batch.mode == CouponBatch.Mode.LOTTERY:
         return lottery_apply(member=member, batch=batch)
-    # A friendly answer that spares the database the crowd; the transaction below rechecks it.
+    # A friendly answer that spares the database the crowd; the claim's own statement rechecks it.
     # (A member over their limit is found by the transaction's first statement.)
-    if _cache_get(_sold_out_key(batch.pk)):
+    if not sold_out_flag_checked and _cache_get(_sold_out_key(batch.pk)):
         raise _sold_out()
     if batch.claimed >= batch.quantity:
         _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)

@@ -67,16 +67,18 @@ class UnionTreeFilter(admin.SimpleListFilter):
             options = []
             for root in roots:
                 options.append((str(root.pk), root.name))
-                options += [(str(child.pk), "— " + child.name)
-                            for child in Organization.objects.get_children(root)[: self.LIMIT]]
+                options += self._children(root)
             return options
         options = []
         if selected.depth > 1 and is_in_scope(request.user, parent := Organization.objects.get_parent(selected)):
             options.append((str(parent.pk), "↑ " + parent.name))
         options.append((str(selected.pk), selected.name))
-        options += [(str(child.pk), "— " + child.name)
-                    for child in Organization.objects.get_children(selected)[: self.LIMIT]]
+        options += self._children(selected)
         return options
+
+    def _children(self, organization) -> list[tuple[str, str]]:
+        children = Organization.objects.get_children(organization).values_list("pk", "name")[: self.LIMIT]
+        return [(str(pk), "— " + name) for pk, name in children]
 
     def queryset(self, request, queryset):
         selected = self._selected(request)

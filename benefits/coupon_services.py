@@ -19,15 +19,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
 from psycopg.errors import UniqueViolation
 
 from members.models import Member
 from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
 from unionportal.core.models import AuditLog
-from unionportal.core.prepared import client_binding_cursor
 from unionportal.core.money import money_round
+from unionportal.core.prepared import client_binding_cursor
 from unionportal.core.services import audit_log, notification_send
 
 from . import coupon_rules as rules
@@ -320,7 +319,7 @@ def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None, sold_ou
     if batch.mode == CouponBatch.Mode.LOTTERY:
         return lottery_apply(member=member, batch=batch)
     # A friendly answer that spares the database the crowd; the claim's own statement rechecks it.
-    # (A member over their limit is found by the transaction's first statement.)
+    # (A member over their limit is found by the claim's first statement.)
     if not sold_out_flag_checked and _cache_get(_sold_out_key(batch.pk)):
         raise _sold_out()
     if batch.claimed >= batch.quantity:

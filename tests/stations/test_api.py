@@ -69,6 +69,42 @@ def test_nearest_pages_agree_with_the_filtered_search(api_client, tree):
     assert [row["distance_m"] for row in first["results"]] == sorted(row["distance_m"] for row in first["results"])
 
 
+def test_plain_nearest_first_page_is_two_queries_once_counted(api_client, tree, django_assert_num_queries):
+    """The rows and their schedules; the count is held by name (no queryset is even built)."""
+    for step in range(25):
+        make_station(tree["street_a"], lat=24.874 + step / 1000, lng=118.676, name=f"站{step}")
+    near = {"near": "24.874,118.676"}
+    assert api_client.get("/api/v1/stations/", near).json()["count"] == 25
+    with django_assert_num_queries(2):
+        body = api_client.get("/api/v1/stations/", {"near": "24.9,118.7"}).json()
+    assert body["count"] == 25 and len(body["results"]) == 20 and body["next"]
+
+
+@pytest.mark.parametrize("query", [
+    "", "near=24.874,118.676", "near=24.874,118.676&page_size=5&page=2", "near=%2024.874,118.676%20&crs=gcj02",
+    "bbox=118.6,24.8,118.7,24.9", "bbox=118.6,24.8,118.7,24.9&crs=wgs84", "crs=gcj02",
+])
+def test_plain_queries_read_as_the_serializer_reads_them(query):
+    from django.http import QueryDict
+
+    from stations.api import StationSearchSerializer
+
+    params = QueryDict(query)
+    assert StationSearchSerializer.plain_query(params) == StationSearchSerializer.validated_query(params)
+
+
+@pytest.mark.parametrize("query", [
+    "near=95,118", "near=abc,118", "near=", "crs=bd09", "near=24.8,118.6&near=24.9,118.7", "kind=rest_station",
+    "near=24.8,118.6&q=水", "near=24.8,118.6&radius_m=500", "bbox=118.7,24.8,118.6,24.9", "bbox=1,2,3",
+])
+def test_other_queries_are_left_to_the_serializer(query):
+    from django.http import QueryDict
+
+    from stations.api import StationSearchSerializer
+
+    assert StationSearchSerializer.plain_query(QueryDict(query)) is None
+
+
 def test_amenity_filter_needs_all_and_open_now_uses_the_hours(api_client, tree):
     both = make_station(tree["street_a"], amenities=["drinking_water", "toilet"], hours=[], is_open_24h=True)
     closed = make_station(tree["street_a"], amenities=["drinking_water", "toilet"], hours=[])

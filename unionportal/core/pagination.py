@@ -8,9 +8,11 @@ Counting is what makes big lists slow, so:
 - public lists whose rows change rarely (the station search) may keep their counts in the
   cache for a short while (`count_cache_seconds`): the count of a nearest-first search does
   not depend on where the phone stands, and counting 10,000 rows cost more than the page.
+  A count kept by name is also held in each process for LOCAL_COUNT_SECONDS more.
 """
 
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -20,6 +22,10 @@ from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
 COUNT_CAP = 10_000
+# A named count is also kept in each process for a few seconds: asking the shared cache for it
+# was a Redis round trip on every "stations near me".
+LOCAL_COUNT_SECONDS = 5
+_LOCAL_COUNTS: dict[str, tuple[float, int]] = {}
 
 
 class CappedPaginator(Paginator):
@@ -30,12 +36,14 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
+        key = f"count:{self.count_key}" if self.count_key and self.count_cache_seconds else None
+        if key and (count := _named_count(key)) is not None:
+            return count  # found by its name, without building or compiling the count
+        if callable(self.object_list):  # a queryset not built until needed (StandardPagination)
+            self.object_list = self.object_list()
         if isinstance(self.object_list, list) or not hasattr(self.object_list, "query"):
             return len(self.object_list)
         queryset = self.object_list.order_by().values("pk")[:COUNT_CAP]
-        key = f"count:{self.count_key}:{queryset.db}" if self.count_key and self.count_cache_seconds else None
-        if key and (count := cache.get(key)) is not None:
-            return count  # found by its name, without compiling the count
         try:
             sql, params = queryset.query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing
@@ -49,6 +57,8 @@ class CappedPaginator(Paginator):
                 return count
         count = self._count(queryset.db, count_sql, params)
         cache.set(key, count, self.count_cache_seconds)
+        if self.count_key:
+            _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
         return count
 
     @staticmethod
@@ -56,6 +66,21 @@ class CappedPaginator(Paginator):
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
+
+
+def _named_count(key: str) -> int | None:
+    """A named count from this process's memory, else from the shared cache."""
+    held = _LOCAL_COUNTS.get(key)
+    if held and held[0] > time.monotonic():
+        return held[1]
+    count = cache.get(key)
+    if count is not None:
+        _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
+    return count
+
+
+def forget_local_counts():
+    _LOCAL_COUNTS.clear()
 
 
 class BrieflyCachedCountPaginator(CappedPaginator):
@@ -70,10 +95,12 @@ class StandardPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None, first_rows=None, count_key=None):
         """`first_rows(limit)`, if given, answers the queryset's first rows the faster way;
-        `count_key`, if given, names the first page's count where the paginator caches it."""
+        `count_key`, if given, names the first page's count where the paginator caches it.
+        With both, `queryset` may be a function that builds it: a first page whose count is
+        held by its name never needs it."""
         page_size = self.get_page_size(request)
         if not page_size or request.query_params.get(self.page_query_param, "1") not in ("1", ""):
-            return super().paginate_queryset(queryset, request, view)
+            return super().paginate_queryset(queryset() if callable(queryset) else queryset, request, view)
         # First page: fetch one row more than fits; a short page needs no COUNT at all.
         rows = first_rows(page_size + 1) if first_rows else list(queryset[: page_size + 1])
         paginator = self.django_paginator_class(rows if len(rows) <= page_size else queryset, page_size)

@@ -19,6 +19,7 @@ from members.models import Organization, WorkerCategory
 from members.scoping import scope_queryset, staff_assignment
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
+from unionportal.core.labels import choice_labels
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
 from unionportal.core.prepared import PreparedStatementsMixin
 
@@ -274,11 +275,11 @@ class MyCouponsView(PreparedStatementsMixin, ListAPIView):
     def list(self, request, *args, **kwargs):
         member, wanted = request.user.member, self._status()
         page = self.paginator.paginate_queryset(
-            self.get_queryset().values(*selectors.MY_COUPON_COLUMNS), request, view=self,
+            # Built only for a later page or a full first one's count.
+            lambda: self.get_queryset().values(*selectors.MY_COUPON_COLUMNS), request, view=self,
             first_rows=lambda limit: selectors.my_coupon_rows(member, wanted, limit),
         )
-        kinds = {value: str(label) for value, label in CouponKind.choices}
-        statuses = {value: str(label) for value, label in Coupon.Status.choices}
+        kinds, statuses = choice_labels(CouponKind), choice_labels(Coupon.Status)
         return self.get_paginated_response([my_coupon_row(values, kinds, statuses) for values in page])
 
     @extend_schema(

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
+from unionportal.core.labels import choice_labels
 from unionportal.core.pagination import PublicListPagination, StandardPagination
 from unionportal.core.permissions import IsMember, api_key_scope
 from unionportal.core.prepared import PreparedStatementsMixin
@@ -200,17 +201,8 @@ class StationRowSerializer(serializers.Serializer):
     current_stop = StopSerializer(allow_null=True, help_text="mobile stations: where it stands now")
 
 
-_KIND_LABELS = {}
-
-
 def kind_labels() -> dict:
-    """The kinds' names in the active language, translated once per language per process
-    (get_kind_display per row was a tenth of a station list's time)."""
-    language = translation.get_language()
-    labels = _KIND_LABELS.get(language)
-    if labels is None:
-        labels = _KIND_LABELS[language] = {value: str(label) for value, label in Station.Kind.choices}
-    return labels
+    return choice_labels(Station.Kind)
 
 
 def station_row(station: Station, *, crs: str, moment, near=None, labels: dict | None = None) -> dict:

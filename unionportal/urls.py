@@ -1,17 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from unionportal.core import api as core_api
 from unionportal.core import health, views as core_views
-from unionportal.core.forms import PhoneLoginForm
-
-admin.site.site_header = _("Trade-union service portal back office")
-admin.site.site_title = _("Union back office")
-admin.site.index_title = _("Back office")
-admin.site.login_form = PhoneLoginForm
 
 # Each app adds its API routes in <app>/api_urls.py and its pages in <app>/urls.py.
 api_v1 = [

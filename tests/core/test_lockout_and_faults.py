@@ -72,7 +72,7 @@ def test_disabling_an_account_ends_its_tokens_and_sessions_at_once(api_client, c
 def redis_unreachable(settings):
     """Point the cache at a port where no Redis listens (a real connection failure)."""
     # Django rebuilds its cache connections when CACHES changes.
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
     yield
 
 

@@ -18,7 +18,7 @@ def redis_unreachable(settings):
     changes, in every thread. Celery's connection pools remember the old address, so they
     are dropped on the way in and out.
     """
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": UNREACHABLE_REDIS}}
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": UNREACHABLE_REDIS}}
     broker = celery_app.conf.broker_url
     celery_app.conf.broker_url = UNREACHABLE_REDIS
     celery_app._pool, celery_app.amqp._producer_pool = None, None

@@ -22,6 +22,7 @@ from unionportal.core.errors import DomainError
 from unionportal.core.labels import choice_labels
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
 from unionportal.core.prepared import PreparedStatementsMixin
+from unionportal.core.representation import iso_datetime
 
 from . import coupon_rules as rules
 from . import coupon_selectors as selectors
@@ -234,7 +235,6 @@ class MyCouponSerializer(ClaimedCouponSerializer):
 # Serializers built once per process and only read while writing (threads may share them):
 # building their fields per request cost more than the rest of a small answer.
 _CLAIMED = ClaimedCouponSerializer()
-_DATETIME = serializers.DateTimeField()
 _MONEY = serializers.DecimalField(**MONEY)
 
 
@@ -245,11 +245,11 @@ def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict) -> dict:
         "id": values["id"], "code": values["code"], "code_display": rules.format_code(values["code"]),
         "pickup_code": values["pickup_code"], "kind": values["batch__kind"],
         "face_value": _MONEY.to_representation(values["batch__face_value"]), "status": values["status"],
-        "issued_at": _DATETIME.to_representation(values["issued_at"]),
-        "expires_at": _DATETIME.to_representation(values["expires_at"]),
+        "issued_at": iso_datetime(values["issued_at"]),
+        "expires_at": iso_datetime(values["expires_at"]),
         "kind_label": kind_labels[values["batch__kind"]], "status_label": status_labels[values["status"]],
         "campaign": values["batch__campaign__title"],
-        "redeemed_at": None if redeemed_at is None else _DATETIME.to_representation(redeemed_at),
+        "redeemed_at": None if redeemed_at is None else iso_datetime(redeemed_at),
         "redeemed_by": values["redeemed_by__name"],
     }
 

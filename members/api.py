@@ -13,6 +13,7 @@ from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
 from unionportal.core.pii import mask_name
+from unionportal.core.representation import iso_datetime
 
 from . import selectors, services
 from .admin_scoping import role_allows
@@ -197,9 +198,6 @@ class OrganizationListView(generics.ListAPIView):
         return selectors.organizations_for_joining(self.request.query_params.get("q", "")[:64])
 
 
-_DATETIME = serializers.DateTimeField()  # read only while writing: threads may share it
-
-
 def me_row(member: Member) -> dict:
     """The member's profile as MeSerializer documents it, written directly: the serializer's
     field-by-field walk cost more than the rest of the request."""
@@ -211,8 +209,8 @@ def me_row(member: Member) -> dict:
         "card_number": member.card_number, "status": member.status, "worker_category": member.worker_category,
         "is_frontline": member.is_frontline, "is_technical": member.is_technical,
         "model_worker_level": member.model_worker_level, "has_hardship_file": member.has_hardship_file,
-        "applied_at": _DATETIME.to_representation(member.joined_at),
-        "verified_at": None if verified_at is None else _DATETIME.to_representation(verified_at),
+        "applied_at": iso_datetime(member.joined_at),
+        "verified_at": None if verified_at is None else iso_datetime(verified_at),
         "rejection_reason": member.rejection_reason, "birth_date": member.birth_date.isoformat(),
     }
 

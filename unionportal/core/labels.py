@@ -9,7 +9,7 @@ _LABELS: dict[tuple, dict] = {}
 
 
 def choice_labels(choices) -> dict:
-    """{value: label} of a Choices class (or any (value, label) pairs keyed by their class)."""
+    """{value: label} of a Choices class (its `.choices`), in the active language."""
     key = (choices, translation.get_language())
     labels = _LABELS.get(key)
     if labels is None:

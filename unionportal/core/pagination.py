@@ -58,7 +58,7 @@ class CappedPaginator(Paginator):
         count = self._count(queryset.db, count_sql, params)
         cache.set(key, count, self.count_cache_seconds)
         if self.count_key:
-            _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
+            _hold_count(key, count)
         return count
 
     @staticmethod
@@ -75,8 +75,12 @@ def _named_count(key: str) -> int | None:
         return held[1]
     count = cache.get(key)
     if count is not None:
-        _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
+        _hold_count(key, count)
     return count
+
+
+def _hold_count(key: str, count: int):
+    _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
 
 
 def forget_local_counts():
@@ -96,8 +100,8 @@ class StandardPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None, first_rows=None, count_key=None):
         """`first_rows(limit)`, if given, answers the queryset's first rows the faster way;
         `count_key`, if given, names the first page's count where the paginator caches it.
-        With both, `queryset` may be a function that builds it: a first page whose count is
-        held by its name never needs it."""
+        With `first_rows`, `queryset` may be a function that builds it: only a later page, or
+        counting a full first page whose count is not held by name, needs the queryset."""
         page_size = self.get_page_size(request)
         if not page_size or request.query_params.get(self.page_query_param, "1") not in ("1", ""):
             return super().paginate_queryset(queryset() if callable(queryset) else queryset, request, view)

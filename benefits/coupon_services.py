@@ -24,6 +24,7 @@ from psycopg.errors import UniqueViolation
 from members.models import Member
 from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
+from unionportal.core.held import held_or_fetched
 from unionportal.core.models import AuditLog
 from unionportal.core.money import money_round
 from unionportal.core.prepared import client_binding_cursor
@@ -37,6 +38,9 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 SOLD_OUT_CACHE_SECONDS = 600
+# A batch's "sold out" is also held in each process this long: the crowd after the last coupon
+# is then answered without a Redis round trip. (Nothing clears the flag before it expires.)
+SOLD_OUT_HELD_SECONDS = 5
 CODE_ATTEMPTS = 5
 
 
@@ -168,7 +172,8 @@ def coupon_claim_sold_out_check(*, member: Member, batch_id: int, now=None) -> N
     eligible, not open, sold out). Returns when Redis does not know (or is down): the caller
     then loads the batch and claims as usual, the database deciding.
     """
-    facts = _cache_get(_sold_out_key(batch_id))
+    key = _sold_out_key(batch_id)
+    facts = held_or_fetched(key, lambda: _cache_get(key), SOLD_OUT_HELD_SECONDS)
     if not isinstance(facts, dict) or facts.get("mode") != CouponBatch.Mode.FIRST_COME:
         return
     if not member.organization.path.startswith(facts["campaign_path"]):

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from unionportal.core.pagination import forget_local_counts
+from unionportal.core.held import forget_held
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # from the same thread synchronously, which is safe here.
@@ -52,10 +52,10 @@ def _static_files_from_the_source(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
-    """Throttle counters and cached counts live in Redis (counts also briefly in the process);
+    """Throttle counters and cached counts live in Redis (some also held briefly in the process);
     each test starts with none."""
     cache.clear()
-    forget_local_counts()
+    forget_held()
     yield
 
 

@@ -4,12 +4,14 @@ runs it as one transaction: all of it lands, or none of it."""
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from benefits import coupon_services as services
 from benefits.models import Coupon, CouponBatch, CouponClaimCount
 from tests.factories import make_member, make_tree
+from unionportal.core import held
 from unionportal.core.errors import DomainError
 
 from .builders import DURING, make_batch, make_campaign
@@ -81,3 +83,24 @@ def test_a_colliding_code_is_drawn_again_and_counted_once(tree):
     assert second.code == "FRESHCODE" and len(queries) == 2
     assert CouponBatch.objects.get(pk=batch.pk).claimed == 2
     assert counters(member) == [(batch.pk, 2, 2), (None, 2, 2)]
+
+
+def test_sold_out_is_held_in_each_process_for_a_few_seconds(tree):
+    batch = make_batch(make_campaign(tree["city"]), quantity=1)
+    claim(make_member(tree["enterprise_a"]), batch)
+    refused, _queries = claim(make_member(tree["enterprise_b"]), batch)  # the database refuses; Redis learns
+    late = make_member(tree["enterprise_a"])
+
+    def redis_knows_sold_out() -> bool:
+        try:
+            services.coupon_claim_sold_out_check(member=late, batch_id=batch.pk, now=DURING)
+        except DomainError as error:
+            assert error.code == "sold_out"
+            return True
+        return False
+
+    assert refused.code == "sold_out" and redis_knows_sold_out()
+    cache.delete(services._sold_out_key(batch.pk))
+    assert redis_knows_sold_out()  # still held by this process
+    held.forget_held()
+    assert not redis_knows_sold_out()  # gone from both: the database decides again

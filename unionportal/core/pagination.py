@@ -12,7 +12,6 @@ Counting is what makes big lists slow, so:
 """
 
 import hashlib
-import time
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -21,11 +20,12 @@ from django.db import connections
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
+from .held import held_or_fetched, hold
+
 COUNT_CAP = 10_000
 # A named count is also kept in each process for a few seconds: asking the shared cache for it
 # was a Redis round trip on every "stations near me".
 LOCAL_COUNT_SECONDS = 5
-_LOCAL_COUNTS: dict[str, tuple[float, int]] = {}
 
 
 class CappedPaginator(Paginator):
@@ -37,7 +37,7 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self):
         key = f"count:{self.count_key}" if self.count_key and self.count_cache_seconds else None
-        if key and (count := _named_count(key)) is not None:
+        if key and (count := held_or_fetched(key, lambda: cache.get(key), LOCAL_COUNT_SECONDS)) is not None:
             return count  # found by its name, without building or compiling the count
         if callable(self.object_list):  # a queryset not built until needed (StandardPagination)
             self.object_list = self.object_list()
@@ -58,7 +58,7 @@ class CappedPaginator(Paginator):
         count = self._count(queryset.db, count_sql, params)
         cache.set(key, count, self.count_cache_seconds)
         if self.count_key:
-            _hold_count(key, count)
+            hold(key, count, LOCAL_COUNT_SECONDS)
         return count
 
     @staticmethod
@@ -66,25 +66,6 @@ class CappedPaginator(Paginator):
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
-
-
-def _named_count(key: str) -> int | None:
-    """A named count from this process's memory, else from the shared cache."""
-    held = _LOCAL_COUNTS.get(key)
-    if held and held[0] > time.monotonic():
-        return held[1]
-    count = cache.get(key)
-    if count is not None:
-        _hold_count(key, count)
-    return count
-
-
-def _hold_count(key: str, count: int):
-    _LOCAL_COUNTS[key] = (time.monotonic() + LOCAL_COUNT_SECONDS, count)
-
-
-def forget_local_counts():
-    _LOCAL_COUNTS.clear()
 
 
 class BrieflyCachedCountPaginator(CappedPaginator):

@@ -24,11 +24,11 @@ OUT = Path(__file__).resolve().parent / "out"
 GRASSROOTS_PER_STREET = 200
 BENCH_PASSWORD = "bench-password-2026"  # every bench member's; the login scenario uses it
 BENCH_CARD_PREFIX = "3598"  # bench members' card numbers; the real sequence uses 3505
-USER_COLUMNS = ["id", "password", "phone", "phone_hash", "name", "is_staff", "is_active", "date_joined",
-                "preferred_language", "is_superuser"]
-MEMBER_COLUMNS = ["user_id", "organization_id", "name", "id_number", "id_number_hash", "birth_date", "sex",
-                  "card_number", "status", "worker_category", "is_frontline", "is_technical", "joined_at",
-                  "verified_at"]
+USER_COLUMNS = ["id", "password", "phone", "phone_hash", "phone_masked", "name", "is_staff", "is_active",
+                "date_joined", "preferred_language", "is_superuser"]
+MEMBER_COLUMNS = ["user_id", "organization_id", "name", "id_number", "id_number_hash", "id_number_masked",
+                  "birth_date", "sex", "card_number", "status", "worker_category", "is_frontline", "is_technical",
+                  "joined_at", "verified_at"]
 
 
 def log(message: str) -> None:
@@ -77,7 +77,7 @@ def members(count: int, unions: list, rng: random.Random) -> None:
     from bench.copy import copy_rows, next_ids
     from members import rules
     from members.models import Member, User, id_number_hash, phone_hash
-    from unionportal.core.pii import encrypt
+    from unionportal.core.pii import encrypt, mask_id_number, mask_phone
 
     have = Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX).count()
     if have >= count:
@@ -103,11 +103,13 @@ def members(count: int, unions: list, rng: random.Random) -> None:
             id_number = body + rules.id_number_check_character(body)
             card_body = f"{BENCH_CARD_PREFIX}{serial:010d}"
             organization_id = unions[serial % len(unions)][0]
-            users.append((user_id, password, encrypt(phone), phone_hash(phone), name, False, True, now, "zh-hans", False))
+            users.append((user_id, password, encrypt(phone), phone_hash(phone), mask_phone(phone), name, False, True,
+                          now, "zh-hans", False))
             # ~2 % pending: the verification queue of a real federation.
             status = "pending" if serial % 50 == 0 else "active"
             people.append((
-                user_id, organization_id, name, encrypt(id_number), id_number_hash(id_number),
+                user_id, organization_id, name,
+                encrypt(id_number), id_number_hash(id_number), mask_id_number(id_number),
                 birth, "male" if int(id_number[16]) % 2 else "female",
                 card_body + rules.card_number_check_character(card_body), status,
                 categories[serial % len(categories)], serial % 3 != 0, serial % 7 == 0,

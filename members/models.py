@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
-from unionportal.core.pii import EncryptedTextField, keyed_hash, mask_id_number, mask_phone
+from unionportal.core.pii import EncryptedTextField, keep_mask, keyed_hash, mask_id_number, mask_phone
 
 from . import rules
 
@@ -44,6 +44,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     phone = EncryptedTextField(_("mobile number"))
     phone_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The masked phone as every screen shows it (138****5678), kept on each save: showing a
+    # user or a list of them then decrypts nothing.
+    phone_masked = models.CharField(max_length=32, blank=True, default="", editable=False)
     name = models.CharField(_("name"), max_length=64, blank=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -63,11 +66,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def masked_phone(self) -> str:
-        return mask_phone(self.phone)
+        return self.phone_masked or mask_phone(self.phone)
+
+    def save(self, *args, update_fields=None, **kwargs):
+        update_fields = keep_mask(self, "phone", "phone_masked", mask_phone, update_fields)
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def set_phone(self, phone: str) -> None:
         self.phone = rules.normalize_phone(phone)
-        self.phone_hash = phone_hash(self.phone)
+        self.phone_hash, self.phone_masked = phone_hash(self.phone), mask_phone(self.phone)
 
     def get_username(self):
         return self.masked_phone
@@ -217,6 +224,8 @@ class Member(models.Model):
     name = models.CharField(_("real name"), max_length=64)
     id_number = EncryptedTextField(_("resident ID number"))
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The masked ID number as every screen shows it (350502********1234), kept on each save.
+    id_number_masked = models.CharField(max_length=32, blank=True, default="", editable=False)
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     card_number = models.CharField(_("card number"), max_length=16, unique=True)
@@ -255,11 +264,15 @@ class Member(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
+        return self.id_number_masked or mask_id_number(self.id_number)
+
+    def save(self, *args, update_fields=None, **kwargs):
+        update_fields = keep_mask(self, "id_number", "id_number_masked", mask_id_number, update_fields)
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def set_id_number(self, id_number: str) -> None:
         self.id_number = rules.normalize_id_number(id_number)
-        self.id_number_hash = id_number_hash(self.id_number)
+        self.id_number_hash, self.id_number_masked = id_number_hash(self.id_number), mask_id_number(self.id_number)
 
 
 class PendingMember(Member):

@@ -79,6 +79,19 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
+def keep_mask(instance, field: str, masked_field: str, mask, update_fields):
+    """Before a save: store the mask of `field`'s clear value in `masked_field`, so that showing
+    a row never decrypts it. A value still sealed or not loaded has not changed and is left
+    alone. Returns the update_fields to save with (the mask added when the field is in them)."""
+    value = instance.__dict__.get(field)
+    if value is None or type(value) is Sealed:
+        return update_fields
+    setattr(instance, masked_field, mask(value))
+    if update_fields is not None and field in update_fields:
+        return {*update_fields, masked_field}
+    return update_fields
+
+
 class Sealed:
     """A stored value not decrypted yet: what the hot lookups (core.compiled) load into a model,
     since most requests never read the member's phone or ID number."""

@@ -192,9 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "unionportal.core.negotiation.JsonFirstNegotiation",
     "EXCEPTION_HANDLER": "unionportal.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "unionportal.core.throttling.UserRateThrottle",
-        "unionportal.core.throttling.ApiKeyRateThrottle",
-        "unionportal.core.throttling.AnonymousRateThrottle",
+        "unionportal.core.throttling.CallerRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("THROTTLE_USER", "600/min"),

@@ -13,9 +13,9 @@ from tests.benefits_coupons.builders import make_batch, make_open_campaign
 from tests.factories import make_member, make_tree
 from tests.stations.builders import make_station
 from unionportal.core import held, pagination
-from unionportal.core.services import api_token_issue
+from unionportal.core.services import api_key_issue, api_token_issue
 from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, replica_reads
-from unionportal.core.throttling import UserRateThrottle
+from unionportal.core.throttling import CallerRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_station_search_counts_once_a_minute_wherever_the_phone_stands(api_clien
 
 
 def test_user_rate_limit_answers_429_with_retry_after(api_client, tree, monkeypatch):
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour"})
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"user": "3/hour"})
     member = make_member(tree["enterprise_a"])
     headers = bearer(member)
     statuses = [api_client.get("/api/v1/me/", **headers).status_code for _ in range(4)]
@@ -118,6 +118,21 @@ def test_user_rate_limit_answers_429_with_retry_after(api_client, tree, monkeypa
     assert refused.json()["code"] == "throttled" and 0 < int(refused["Retry-After"]) <= 3600
     other = make_member(tree["enterprise_a"])  # counted per user
     assert api_client.get("/api/v1/me/", **bearer(other)).status_code == 200
+
+
+def test_partners_and_anonymous_callers_are_limited_per_key_and_per_address(api_client, tree, monkeypatch):
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"user": "100/hour", "api_key": "2/hour", "anon": "2/hour"})
+    first, _key = api_key_issue(name="闸机", scopes=["members:verify"])
+    second, _key = api_key_issue(name="闸机二", scopes=["members:verify"])
+
+    def verify(key):
+        return api_client.post("/api/v1/members/verify-card/", {}, format="json", HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+    assert [verify(first).status_code for _ in range(3)] == [400, 400, 429]
+    assert verify(second).status_code == 400  # counted per key
+    assert [api_client.get("/api/v1/organizations/").status_code for _ in range(3)] == [200, 200, 429]
+    member = make_member(tree["enterprise_a"])  # a member at the same address has their own limit
+    assert api_client.get("/api/v1/me/", **bearer(member)).status_code == 200
 
 
 def test_without_a_replica_everything_uses_the_primary():

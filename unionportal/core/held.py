@@ -2,8 +2,9 @@
 
 A value that many requests read and that seldom changes (a list's count, a batch's "sold out")
 costs a Redis round trip on every request; held here it costs a dictionary lookup, for being up
-to the holding time older than the shared cache's copy. Only a few named values belong here
-(one entry per name, kept until replaced), never values named after a request's own input.
+to the holding time older than the shared cache's copy. An entry stays until replaced, so only
+values with few names belong here (the nearest search's count, the batches that sold out),
+never one named after whatever a request sends.
 """
 
 import time

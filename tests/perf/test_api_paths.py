@@ -13,8 +13,8 @@ from tests.benefits_coupons.builders import make_batch, make_open_campaign
 from tests.factories import make_member, make_tree
 from tests.stations.builders import make_station
 from unionportal.core import held, pagination
-from unionportal.core.services import api_key_issue, api_token_issue
 from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, replica_reads
+from unionportal.core.services import api_key_issue, api_token_issue
 from unionportal.core.throttling import CallerRateThrottle
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,8 @@ def test_user_rate_limit_answers_429_with_retry_after(api_client, tree, monkeypa
 
 
 def test_partners_and_anonymous_callers_are_limited_per_key_and_per_address(api_client, tree, monkeypatch):
-    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"user": "100/hour", "api_key": "2/hour", "anon": "2/hour"})
+    rates = {"user": "100/hour", "api_key": "2/hour", "anon": "2/hour"}
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", rates)
     first, _key = api_key_issue(name="闸机", scopes=["members:verify"])
     second, _key = api_key_issue(name="闸机二", scopes=["members:verify"])
 

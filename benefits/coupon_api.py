@@ -238,18 +238,19 @@ _CLAIMED = ClaimedCouponSerializer()
 _MONEY = serializers.DecimalField(**MONEY)
 
 
-def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict) -> dict:
-    """A coupon as MyCouponSerializer documents it, written from `selectors.MY_COUPON_COLUMNS`."""
+def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict, zone) -> dict:
+    """A coupon as MyCouponSerializer documents it, written from `selectors.MY_COUPON_COLUMNS`;
+    its times in `zone` (the current time zone)."""
     redeemed_at = values["redeemed_at"]
     return {
         "id": values["id"], "code": values["code"], "code_display": rules.format_code(values["code"]),
         "pickup_code": values["pickup_code"], "kind": values["batch__kind"],
         "face_value": _MONEY.to_representation(values["batch__face_value"]), "status": values["status"],
-        "issued_at": iso_datetime(values["issued_at"]),
-        "expires_at": iso_datetime(values["expires_at"]),
+        "issued_at": iso_datetime(values["issued_at"], zone),
+        "expires_at": iso_datetime(values["expires_at"], zone),
         "kind_label": kind_labels[values["batch__kind"]], "status_label": status_labels[values["status"]],
         "campaign": values["batch__campaign__title"],
-        "redeemed_at": None if redeemed_at is None else iso_datetime(redeemed_at),
+        "redeemed_at": None if redeemed_at is None else iso_datetime(redeemed_at, zone),
         "redeemed_by": values["redeemed_by__name"],
     }
 
@@ -279,8 +280,8 @@ class MyCouponsView(PreparedStatementsMixin, ListAPIView):
             lambda: self.get_queryset().values(*selectors.MY_COUPON_COLUMNS), request, view=self,
             first_rows=lambda limit: selectors.my_coupon_rows(member, wanted, limit),
         )
-        kinds, statuses = choice_labels(CouponKind), choice_labels(Coupon.Status)
-        return self.get_paginated_response([my_coupon_row(values, kinds, statuses) for values in page])
+        kinds, statuses, zone = choice_labels(CouponKind), choice_labels(Coupon.Status), timezone.get_current_timezone()
+        return self.get_paginated_response([my_coupon_row(values, kinds, statuses, zone) for values in page])
 
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=Coupon.Status.values, required=False)],

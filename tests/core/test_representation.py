@@ -22,6 +22,7 @@ MOMENTS = [
 def test_datetimes_as_drf_writes_them(zone, moment):
     with timezone.override(ZoneInfo(zone)):
         assert iso_datetime(moment) == serializers.DateTimeField().to_representation(moment)
+        assert iso_datetime(moment, timezone.get_current_timezone()) == iso_datetime(moment)
 
 
 def test_in_the_portals_zone_and_utc_as_z():

@@ -8,10 +8,10 @@ from rest_framework import serializers
 _DATETIME = serializers.DateTimeField()  # read only: threads may share it
 
 
-def iso_datetime(value):
+def iso_datetime(value, zone=None):
     """As DateTimeField writes it with DATETIME_FORMAT "iso-8601": in the current time zone,
-    UTC as "Z"."""
+    UTC as "Z". A list passes `zone` (the current time zone, looked up once for its rows)."""
     if value is None or value.tzinfo is None:
         return _DATETIME.to_representation(value)  # the rare case, left to DRF
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

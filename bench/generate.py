@@ -169,8 +169,9 @@ def stations(count: int, rng: random.Random) -> None:
         log(f"stations: {start + size:,} of {count:,}")
 
 
-def member_tokens(count: int) -> tuple[list[str], list[int]]:
-    """Bearer tokens for `count` bench members (their password hash makes logging in slow)."""
+def member_tokens(count: int, skip: int = 0) -> tuple[list[str], list[int]]:
+    """Bearer tokens for `count` bench members after the first `skip` (their password hash
+    makes logging in slow)."""
     from django.utils import timezone
 
     from bench.copy import copy_rows
@@ -180,7 +181,7 @@ def member_tokens(count: int) -> tuple[list[str], list[int]]:
 
     user_ids = list(
         Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX, status="active")
-        .order_by("pk").values_list("user_id", flat=True)[:count]
+        .order_by("pk").values_list("user_id", flat=True)[skip:skip + count]
     )
     ApiToken.objects.filter(user_id__in=user_ids).delete()  # each run hands out fresh ones
     raw = [secrets.token_urlsafe(32) for _ in user_ids]
@@ -248,11 +249,56 @@ def coupon_fixtures(tokens_user_ids: list[int], rng: random.Random) -> dict:
             "redeem_codes": codes}
 
 
+HELD_COUPONS = 6  # each coupon holder's coupons: a page that no run makes longer
+
+
+def coupon_holders(count: int, skip: int) -> list[str]:
+    """Tokens for `count` members whom no other scenario touches, each holding HELD_COUPONS
+    coupons made once: "my coupons" lists theirs, so every run lists the same pages (the
+    claimers' own lists grow with each run)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bench.copy import copy_rows
+    from benefits import coupon_rules
+    from benefits.coupon_services import batch_create, campaign_create
+    from benefits.models import Campaign, Coupon, CouponBatch, CouponClaimCount
+    from members.models import Member, Organization
+
+    tokens, user_ids = member_tokens(count, skip)
+    title = "压测持券"
+    if not Campaign.objects.filter(title=title).exists():
+        now = timezone.now()
+        campaign = campaign_create(
+            actor=None, organization=Organization.objects.get_root_nodes().first(), title=title,
+            budget=Decimal(1_000_000_000), claim_starts_at=now - timedelta(days=1), claim_ends_at=now,
+            use_ends_at=now + timedelta(days=3650), per_member_limit=HELD_COUPONS,
+        )
+        kinds = ["movie", "meal"]
+        batches = [batch_create(actor=None, campaign=campaign, kind=kinds[n % 2], face_value=Decimal(10 + n),
+                                quantity=count) for n in range(HELD_COUPONS)]
+        holders = list(Member.objects.filter(user_id__in=user_ids).values_list("pk", flat=True))
+        with transaction.atomic():
+            for batch in batches:
+                copy_rows(Coupon, ((batch.pk, holder, coupon_rules.new_coupon_code(), "issued", now,
+                                    campaign.use_ends_at) for holder in holders),
+                          ["batch_id", "member_id", "code", "status", "issued_at", "expires_at"])
+                copy_rows(CouponClaimCount, ((campaign.pk, batch.pk, holder, 1, 1) for holder in holders),
+                          ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
+                CouponBatch.objects.filter(pk=batch.pk).update(claimed=len(holders))
+            copy_rows(CouponClaimCount,
+                      ((campaign.pk, None, holder, HELD_COUPONS, HELD_COUPONS) for holder in holders),
+                      ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
+        log(f"coupons: {HELD_COUPONS} for each of {len(holders):,} coupon holders")
+    return tokens
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=2_000_000)
     parser.add_argument("--stations", type=int, default=100_000)
     parser.add_argument("--tokens", type=int, default=40_000, help="member bearer tokens for the scenarios")
+    parser.add_argument("--holders", type=int, default=15_000, help='members whose coupons "my coupons" lists')
     args = parser.parse_args(argv)
     setup_django()
     from django.db import connection
@@ -265,6 +311,7 @@ def main(argv=None) -> None:
     tokens, token_user_ids = member_tokens(args.tokens)
     fixtures = {
         "member_tokens": tokens, **coupon_fixtures(token_user_ids, rng),
+        "holder_tokens": coupon_holders(args.holders, skip=args.tokens),
         "password": BENCH_PASSWORD, "registration_union": unions[0][0],
     }
     (OUT / "fixtures.json").write_text(json.dumps(fixtures))

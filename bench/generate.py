@@ -201,7 +201,7 @@ def coupon_fixtures(tokens_user_ids: list[int], rng: random.Random) -> dict:
     from bench.copy import copy_rows
     from benefits import coupon_rules
     from benefits.coupon_services import batch_create, campaign_create, coupon_claim, merchant_create
-    from benefits.models import Coupon, CouponBatch, CouponClaimCount
+    from benefits.models import CouponClaimCount
     from members.models import Member, Organization
     from unionportal.core.services import api_key_issue
 
@@ -235,18 +235,27 @@ def coupon_fixtures(tokens_user_ids: list[int], rng: random.Random) -> dict:
         owners = [member_ids[uid] for uid in tokens_user_ids[run * 5_000:(run + 1) * 5_000] if uid in member_ids]
         batch_codes = [coupon_rules.new_coupon_code() for _ in owners]
         with transaction.atomic():
-            copy_rows(Coupon, ((batch.pk, owner, code, "issued", now, window["use_ends_at"])
-                               for owner, code in zip(owners, batch_codes)),
-                      ["batch_id", "member_id", "code", "status", "issued_at", "expires_at"])
+            issue_coupons(batch, owners, batch_codes, now)
             copy_rows(CouponClaimCount, ((redeem_campaign.pk, None, owner, 1, 1) for owner in owners),
                       ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
-            copy_rows(CouponClaimCount, ((redeem_campaign.pk, batch.pk, owner, 1, 1) for owner in owners),
-                      ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
-            CouponBatch.objects.filter(pk=batch.pk).update(claimed=len(owners))
         codes.append(batch_codes)
     log(f"coupons: 3 claim batches, a sold-out batch, {sum(map(len, codes)):,} coupons to redeem")
     return {"claim_batches": claim_batches, "sold_out_batch": sold_out.pk, "partner_key": raw_key,
             "redeem_codes": codes}
+
+
+def issue_coupons(batch, owners: list[int], codes: list[str], now) -> None:
+    """One issued coupon of `batch` per owner (member id), with its code, the batch's claim
+    counters and its claimed count, as claims would have left them."""
+    from bench.copy import copy_rows
+    from benefits.models import Coupon, CouponBatch, CouponClaimCount
+
+    copy_rows(Coupon, ((batch.pk, owner, code, "issued", now, batch.effective_use_ends_at)
+                       for owner, code in zip(owners, codes)),
+              ["batch_id", "member_id", "code", "status", "issued_at", "expires_at"])
+    copy_rows(CouponClaimCount, ((batch.campaign_id, batch.pk, owner, 1, 1) for owner in owners),
+              ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
+    CouponBatch.objects.filter(pk=batch.pk).update(claimed=len(owners))
 
 
 HELD_COUPONS = 6  # each coupon holder's coupons: a page that no run makes longer
@@ -262,7 +271,7 @@ def coupon_holders(count: int, skip: int) -> list[str]:
     from bench.copy import copy_rows
     from benefits import coupon_rules
     from benefits.coupon_services import batch_create, campaign_create
-    from benefits.models import Campaign, Coupon, CouponBatch, CouponClaimCount
+    from benefits.models import Campaign, CouponClaimCount
     from members.models import Member, Organization
 
     tokens, user_ids = member_tokens(count, skip)
@@ -280,12 +289,7 @@ def coupon_holders(count: int, skip: int) -> list[str]:
         holders = list(Member.objects.filter(user_id__in=user_ids).values_list("pk", flat=True))
         with transaction.atomic():
             for batch in batches:
-                copy_rows(Coupon, ((batch.pk, holder, coupon_rules.new_coupon_code(), "issued", now,
-                                    campaign.use_ends_at) for holder in holders),
-                          ["batch_id", "member_id", "code", "status", "issued_at", "expires_at"])
-                copy_rows(CouponClaimCount, ((campaign.pk, batch.pk, holder, 1, 1) for holder in holders),
-                          ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])
-                CouponBatch.objects.filter(pk=batch.pk).update(claimed=len(holders))
+                issue_coupons(batch, holders, [coupon_rules.new_coupon_code() for _ in holders], now)
             copy_rows(CouponClaimCount,
                       ((campaign.pk, None, holder, HELD_COUPONS, HELD_COUPONS) for holder in holders),
                       ["campaign_id", "batch_id", "member_id", "claimed", "claim_limit"])

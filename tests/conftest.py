@@ -5,6 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from unionportal.core.held import forget_held
+from unionportal.core.throttling import counts as rate_counts
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # from the same thread synchronously, which is safe here.
@@ -56,6 +57,7 @@ def _clear_rate_limits():
     each test starts with none."""
     cache.clear()
     forget_held()
+    rate_counts.forget()
     yield
 
 

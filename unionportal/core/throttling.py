@@ -1,9 +1,10 @@
 """Rate limits, counted in Redis (the default cache) so every process shares them.
 
-The per-user, per-key and per-address limits run on every API call, so they cost one Redis
-script call each: a sliding window estimated from two fixed-window counters (this window's
-count plus the previous window's, weighted by how much of it still overlaps), instead of
-DRF's list of timestamps that is read, unpickled, extended and written back per request.
+The per-user, per-key and per-address limits run on every API call. Each is a sliding window
+estimated from two fixed-window counters (this window's count plus the previous window's,
+weighted by how much of it still overlaps), instead of DRF's list of timestamps that is read,
+unpickled, extended and written back per request. A caller's first few requests in each process
+are counted in batches, the rest one script call each (core.rate_counts).
 """
 
 import logging
@@ -12,29 +13,15 @@ from django.core.cache import cache
 from rest_framework import throttling
 
 from .models import ApiKey
+from .rate_counts import RateCounts
 
 logger = logging.getLogger(__name__)
 
-
-# This window's count, one up (its expiry set with the first), and the previous window's.
-_WINDOW_COUNT_LUA = """
-local current = redis.call('INCR', KEYS[1])
-if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {current, redis.call('GET', KEYS[2]) or 0}
-"""
-_scripts = {}
-
-
-def _window_count(client):
-    """The counting script (EVALSHA, loaded again by redis-py if Redis was restarted)."""
-    script = _scripts.get("window")
-    if script is None:
-        script = _scripts["window"] = client.register_script(_WINDOW_COUNT_LUA)
-    return script
+counts = RateCounts(lambda: cache.client.get_client(write=True))
 
 
 class WindowRateThrottle(throttling.SimpleRateThrottle):
-    """SimpleRateThrottle's rates and keys, counted with one Redis script call per request."""
+    """SimpleRateThrottle's rates and keys, counted through `counts`."""
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -44,16 +31,17 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        keys = [cache.make_key(f"{self.key}:{window}"), cache.make_key(f"{self.key}:{window - 1}")]
+        self.window_left = self.duration - (now % self.duration)
         try:
-            client = cache.client.get_client(write=True)
-            current, previous = _window_count(client)(keys=keys, args=[self.duration * 2], client=client)
+            self.estimate = counts.count(
+                cache.make_key(f"{self.key}:{window}"), cache.make_key(f"{self.key}:{window - 1}"),
+                limit=self.num_requests, overlap=1 - (now % self.duration) / self.duration,
+                lifetime=self.duration * 2, ends=(window + 2) * self.duration,
+            )
+            counts.flush_if_due()
         except Exception:  # Redis down: the limits pause, the portal does not
             logger.warning("rate limit counters unavailable for %s", self.key)
             return True
-        overlap = 1 - (now % self.duration) / self.duration
-        self.estimate = int(previous or 0) * overlap + current
-        self.window_left = self.duration - (now % self.duration)
         return self.estimate <= self.num_requests
 
     def wait(self):

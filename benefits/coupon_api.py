@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from members.admin_scoping import role_allows
 from members.models import Organization, WorkerCategory
 from members.scoping import scope_queryset, staff_assignment
+from unionportal.core.answers import json_answer
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.labels import choice_labels
@@ -219,9 +220,9 @@ class CouponBatchClaimView(PreparedStatementsMixin, APIView):
             raise Http404
         result = services.coupon_claim(member=member, batch=batch, sold_out_flag_checked=True)
         if isinstance(result, LotteryApplication):
-            return Response({"status": "applied", "batch": batch.pk}, status=status.HTTP_202_ACCEPTED)
+            return json_answer(request, {"status": "applied", "batch": batch.pk}, status.HTTP_202_ACCEPTED)
         result.batch = batch
-        return Response(_CLAIMED.to_representation(result), status=status.HTTP_201_CREATED)
+        return json_answer(request, _CLAIMED.to_representation(result), status.HTTP_201_CREATED)
 
 
 class MyCouponSerializer(ClaimedCouponSerializer):
@@ -353,7 +354,7 @@ class CouponRedeemView(PreparedStatementsMixin, APIView):
         redemption, replayed = services.coupon_redeem(merchant=merchant, code=data.validated_data["code"], idempotency_key=key)
         if not replayed and redemption.response_status in (400, 404):
             RedeemGuessThrottle().record_failure(request.auth.pk)
-        response = Response(redemption.response_body, status=redemption.response_status)
+        response = json_answer(request, redemption.response_body, redemption.response_status)
         response["Idempotent-Replayed"] = "true" if replayed else "false"
         return response
 

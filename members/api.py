@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from unionportal.core.answers import json_answer
 from unionportal.core.api import ErrorSerializer
 from unionportal.core.errors import DomainError
 from unionportal.core.permissions import IsMember, IsStaffInTree, api_key_scope
@@ -223,7 +224,7 @@ class MeView(APIView):
     @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer}, tags=["members"])
     def get(self, request):
         # Loaded with the bearer token (organisation included); a session login loads it here.
-        return Response(me_row(request.user.member))
+        return json_answer(request, me_row(request.user.member))
 
 
 class CanReview(BasePermission):

@@ -8,6 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .answers import json_answer
 from .errors import DomainError
 
 
@@ -25,7 +26,7 @@ def api_exception_handler(exc, context):
         body = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
             body["fields"] = {exc.field: [str(exc.message)]}
-        return Response(body, status=exc.status)
+        return json_answer(context.get("request"), body, exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

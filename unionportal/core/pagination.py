@@ -20,6 +20,7 @@ from django.db import connections
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 
+from .answers import json_answer
 from .held import held_or_fetched, hold
 
 COUNT_CAP = 10_000
@@ -93,6 +94,13 @@ class StandardPagination(PageNumberPagination):
         self.page = paginator._get_page(rows[:page_size], 1, paginator)
         self.request = request
         return list(self.page)
+
+    def get_paginated_response(self, data):
+        """PageNumberPagination's answer, written at once (core.answers)."""
+        return json_answer(self.request, {
+            "count": self.page.paginator.count, "next": self.get_next_link(),
+            "previous": self.get_previous_link(), "results": data,
+        })
 
 
 class PublicListPagination(StandardPagination):

@@ -124,7 +124,8 @@ def test_counts_are_flushed_once_the_flush_interval_has_passed(monkeypatch):
     assert _in_redis(keys[0]) == 1
 
 
-def test_windows_that_are_over_are_forgotten():
+def test_windows_that_are_over_are_forgotten(monkeypatch):
+    monkeypatch.setattr(rate_counts, "SWEEP_SECONDS", 0)
     book, keys = _book(), _keys()
     book.count(*keys, limit=100, overlap=0.5, lifetime=120, ends=time.time() - 1)
     book.flush()  # sends the held count, then the entry is over

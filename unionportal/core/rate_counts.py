@@ -24,6 +24,8 @@ LAZY_PER_CALLER = 4
 FLUSH_SECONDS = 0.1
 # Callers remembered per process before new ones are counted in Redis at once: a bound on memory.
 MAX_CALLERS = 50_000
+# How often the callers whose windows are over are forgotten (a walk over all of them).
+SWEEP_SECONDS = 10
 
 # KEYS: this window's counter, the previous window's. ARGV: how many to add, the counter's life.
 # Answers this window's count and the previous window's.
@@ -66,8 +68,9 @@ class RateCounts:
     def __init__(self, client_for):
         self._client_for = client_for  # () -> a Redis client
         self._callers: dict[str, _Caller] = {}
+        self._waiting: set[str] = set()  # callers with counts held here
         self._lock = threading.Lock()
-        self._flushed_at = time.monotonic()
+        self._flushed_at = self._swept_at = time.monotonic()
         self._scripts = {}
 
     def count(self, key: str, previous_key: str, *, limit: int, overlap: float, lifetime: int, ends: float) -> float:
@@ -84,6 +87,7 @@ class RateCounts:
                 estimate = caller.estimate(overlap) + 1
                 if estimate <= limit:
                     caller.pending += 1
+                    self._waiting.add(key)
                     return estimate
             adding = 1
             if caller is not None:
@@ -99,6 +103,8 @@ class RateCounts:
                 with self._lock:  # the earlier requests stay counted here; this one goes through uncounted
                     caller.sending -= adding
                     caller.pending += adding - 1
+                    if caller.pending:
+                        self._waiting.add(key)
             raise
         current, previous = int(current), int(previous or 0)
         if caller is not None:
@@ -115,11 +121,12 @@ class RateCounts:
     def flush(self) -> None:
         """Send every count held here to Redis, in one script call; forget windows that are over."""
         with self._lock:
-            self._flushed_at, wall = time.monotonic(), time.time()
-            for key in [key for key, caller in self._callers.items()
-                        if caller.ends <= wall and not caller.pending and not caller.sending]:
-                del self._callers[key]
-            held = [(key, caller, caller.pending) for key, caller in self._callers.items() if caller.pending]
+            self._flushed_at = time.monotonic()
+            if self._flushed_at - self._swept_at >= SWEEP_SECONDS:
+                self._sweep()
+            held = [(key, caller, caller.pending) for key in self._waiting
+                    if (caller := self._callers.get(key)) is not None and caller.pending]
+            self._waiting = set()
             for _key, caller, pending in held:
                 caller.pending, caller.sending = 0, caller.sending + pending
         if not held:
@@ -139,10 +146,18 @@ class RateCounts:
                 if total is not None:
                     caller.known = max(caller.known, int(total))
 
+    def _sweep(self) -> None:
+        """Forget the callers whose windows are over (under the lock)."""
+        self._swept_at, wall = time.monotonic(), time.time()
+        for key in [key for key, caller in self._callers.items()
+                    if caller.ends <= wall and not caller.pending and not caller.sending]:
+            del self._callers[key]
+
     def forget(self) -> None:
         """Drop everything held (tests, after clearing Redis)."""
         with self._lock:
             self._callers.clear()
+            self._waiting.clear()
 
     def _script(self, client, name: str, source: str):
         script = self._scripts.get(name)

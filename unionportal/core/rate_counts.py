@@ -1,7 +1,7 @@
 """Rate-limit counts kept in Redis, with a caller's first few requests counted in batches.
 
-Counting every API call with its own Redis round trip cost a light answer (`/me`, a sold-out
-claim) a fifth of its time. So each process lets a caller make up to `LAZY_PER_CALLER`
+Counting every API call with its own Redis round trip cost a light answer such as `/me` about a
+fifth of its CPU. So each process lets a caller make up to `LAZY_PER_CALLER`
 requests without asking Redis: they are allowed when the count this process last learned for
 the caller, plus what it has counted since, stays within the limit; the first request after
 `FLUSH_SECONDS` adds every caller's held counts to Redis in one script call. The caller's next

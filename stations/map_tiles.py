@@ -7,31 +7,46 @@ midnight comes): until then every feature in it reads the same. A viewport is it
 features cut to the box and ordered by id: the answer the database search gives, without
 the search.
 
+Each web process also holds the tiles it read for HELD_SECONDS (at most HELD_FEATURES
+features): a viewport's few dozen tiles then cost neither Redis's time nor unpickling, which
+were most of a viewport's answer.
+
 Staff changes to stations, hours, exceptions and stops bump the version every tile key carries
-(`tiles_changed`), so they show at once; a new rating drops its station's tile
-(`station_tile_changed`). No tile is kept longer than TILE_MAX_SECONDS. Without Redis, or for a
-viewport wider than MAX_TILES, the caller searches the database as before.
+(`tiles_changed`), so they show at once in this process and within VERSION_HELD_SECONDS in the
+others; a new rating drops its station's tile (`station_tile_changed`), at once in this process
+and within HELD_SECONDS in the others. No tile is kept longer than TILE_MAX_SECONDS. Without
+Redis, or for a viewport wider than MAX_TILES, the caller searches the database as before.
 """
 
 import json
 import logging
 import math
+import threading
 from collections import defaultdict
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from rest_framework.utils.encoders import JSONEncoder
 
+from unionportal.core.held import drop_held, held_or_fetched
+
 logger = logging.getLogger(__name__)
 
 TILE_DEGREES = 0.01  # about 1 km: a phone's viewport covers a few dozen tiles
+# Float division may put a station a hair outside its tile's edges: boxes around tiles are padded.
+TILE_PAD = TILE_DEGREES / 100
 MAX_TILES = 100  # wider viewports (a whole district) are searched directly
 TILE_MAX_SECONDS = 600  # an upper bound on any staleness a missed change could cause
 KEEP_STEP_SECONDS = 30
+HELD_SECONDS = 30
+HELD_FEATURES = 120_000  # at most about 80 MB; a city of a few thousand stations needs a few MB
 VERSION_KEY = "stations:tiles:version"
+VERSION_HELD_SECONDS = 1
 CRS_NAMES = ("wgs84", "gcj02")
 
 
@@ -46,6 +61,17 @@ class TileFeature(NamedTuple):
     holds_until: float
 
 
+# Tiles read in this process, by key (version, language, system, square); `cachetools` caches
+# are not thread-safe, and gunicorn's threads share them.
+_held = TTLCache(maxsize=HELD_FEATURES, ttl=HELD_SECONDS, getsizeof=lambda tile: len(tile[1]) + 1)
+_held_lock = threading.Lock()
+
+
+def forget_held_tiles() -> None:
+    with _held_lock:
+        _held.clear()
+
+
 def tile_of(lng: float, lat: float) -> tuple[int, int]:
     return math.floor(lng / TILE_DEGREES), math.floor(lat / TILE_DEGREES)
 
@@ -57,9 +83,8 @@ def tiles_covering(bbox) -> list[tuple[int, int]]:
 
 
 def tile_box(tiles) -> tuple[float, float, float, float]:
-    """A box holding every station that tile_of puts in `tiles` (padded: float division may
-    put a station a hair outside a tile's edges into it)."""
-    pad = TILE_DEGREES / 100
+    """A box holding every station that tile_of puts in `tiles` (padded, see TILE_PAD)."""
+    pad = TILE_PAD
     xs, ys = [x for x, _y in tiles], [y for _x, y in tiles]
     return (min(xs) * TILE_DEGREES - pad, min(ys) * TILE_DEGREES - pad,
             (max(xs) + 1) * TILE_DEGREES + pad, (max(ys) + 1) * TILE_DEGREES + pad)
@@ -83,7 +108,13 @@ def station_tile_changed(lng: float, lat: float) -> None:
     transaction.on_commit(lambda: _forget(tile_of(lng, lat)))
 
 
+def _version() -> int:
+    """The tiles' version, held in the process for a second (raises when Redis is unreachable)."""
+    return held_or_fetched(VERSION_KEY, lambda: cache.get(VERSION_KEY) or 0, VERSION_HELD_SECONDS)
+
+
 def _bump_version() -> None:
+    drop_held(VERSION_KEY)
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not there yet (or expired from Redis)
@@ -94,9 +125,13 @@ def _bump_version() -> None:
 
 def _forget(tile) -> None:
     try:
-        prefix = _prefix(cache.get(VERSION_KEY) or 0)
-        cache.delete_many([f"{prefix}:{language}:{crs}:{tile[0]}:{tile[1]}"
-                           for language, _name in settings.LANGUAGES for crs in CRS_NAMES])
+        prefix = _prefix(cache.get(VERSION_KEY) or 0)  # Redis's own: a held one may be a second old
+        keys = [f"{prefix}:{language}:{crs}:{tile[0]}:{tile[1]}" for language, _name in settings.LANGUAGES
+                for crs in CRS_NAMES]
+        with _held_lock:
+            for key in keys:
+                _held.pop(key, None)
+        cache.delete_many(keys)
     except Exception:
         logger.warning("map tiles unavailable; a tile expires within %s s", TILE_MAX_SECONDS)
 
@@ -115,34 +150,62 @@ def viewport_body(bbox, *, crs: str, language: str, moment: datetime, compute, m
         return None
     now = moment.timestamp()
     try:
-        prefix = f"{_prefix(cache.get(VERSION_KEY) or 0)}:{language}:{crs}"
-        keys = {tile: f"{prefix}:{tile[0]}:{tile[1]}" for tile in tiles}
-        found = cache.get_many(list(keys.values()))
+        prefix = f"{_prefix(_version())}:{language}:{crs}"
     except Exception:
         logger.warning("map tiles unavailable; searching the database")
         return None
+    keys = {tile: f"{prefix}:{tile[0]}:{tile[1]}" for tile in tiles}
     # A tile is (holds until, [(pk, lng, lat, feature), …]): plain tuples unpickle fastest.
     contents = {}
-    for tile, key in keys.items():
-        kept = found.get(key)
-        if kept is not None and kept[0] > now:
-            contents[tile] = kept[1]
-    missing = [tile for tile in tiles if tile not in contents]
-    if missing:
-        _fill(missing, keys, contents, now, compute)
+    with _held_lock:
+        for tile, key in keys.items():
+            kept = _held.get(key)
+            if kept is not None and kept[0] > now:
+                contents[tile] = kept[1]
+    if len(contents) < len(keys):
+        try:
+            found = cache.get_many([key for tile, key in keys.items() if tile not in contents])
+        except Exception:
+            logger.warning("map tiles unavailable; searching the database")
+            return None
+        read = {}
+        for tile, key in keys.items():
+            kept = found.get(key)
+            if kept is not None and kept[0] > now:
+                contents[tile] = kept[1]
+                read[key] = kept
+        missing = [tile for tile in tiles if tile not in contents]
+        if missing:
+            read.update(_fill(missing, keys, contents, now, compute))
+        with _held_lock:
+            _held.update(read)
+    return _viewport(bbox, contents, max_features)
+
+
+def _viewport(bbox, contents, max_features: int) -> bytes:
+    """The FeatureCollection of the tiles' features inside `bbox`, by id. A tile wholly inside
+    the box is taken whole (padded, see TILE_PAD); only the tiles on its edges are cut."""
     min_lng, min_lat, max_lng, max_lat = bbox
-    inside = sorted(
-        item for items in contents.values() for item in items
-        if min_lng <= item[1] <= max_lng and min_lat <= item[2] <= max_lat
-    )
-    truncated = len(inside) > max_features
-    features = b",".join(item[3] for item in inside[:max_features])
-    return b'{"type":"FeatureCollection","features":[' + features + b'],"truncated":' + (
-        b"true" if truncated else b"false") + b"}"
+    pad = TILE_PAD
+    inside = []
+    for (x, y), items in contents.items():
+        if (min_lng <= x * TILE_DEGREES - pad and (x + 1) * TILE_DEGREES + pad <= max_lng
+                and min_lat <= y * TILE_DEGREES - pad and (y + 1) * TILE_DEGREES + pad <= max_lat):
+            inside += items
+        else:
+            inside += [item for item in items if min_lng <= item[1] <= max_lng and min_lat <= item[2] <= max_lat]
+    inside.sort(key=itemgetter(0))
+    truncated = b"true" if len(inside) > max_features else b"false"
+    # The answer is a few hundred kilobytes: written by one join, not copied again to wrap it.
+    features = list(map(itemgetter(3), inside[:max_features])) or [b""]
+    features[0] = b'{"type":"FeatureCollection","features":[' + features[0]
+    features[-1] += b'],"truncated":' + truncated + b"}"
+    return b",".join(features)
 
 
-def _fill(missing, keys, contents, now: float, compute) -> None:
-    """Write the missing tiles from one search of the box around them, and keep them."""
+def _fill(missing, keys, contents, now: float, compute) -> dict:
+    """Write the missing tiles from one search of the box around them, and keep them in Redis;
+    they are returned by key, to be held."""
     fresh = {tile: [] for tile in missing}
     holds = {tile: now + TILE_MAX_SECONDS for tile in missing}
     for item in compute(tile_box(missing)):
@@ -163,3 +226,4 @@ def _fill(missing, keys, contents, now: float, compute) -> None:
             cache.set_many(values, timeout=seconds)
     except Exception:
         logger.warning("map tiles unavailable; not kept")
+    return {keys[tile]: (holds[tile], items) for tile, items in fresh.items()}

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from stations.map_tiles import forget_held_tiles
 from unionportal.core.held import forget_held
 from unionportal.core.throttling import counts as rate_counts
 
@@ -57,6 +58,7 @@ def _clear_rate_limits():
     each test starts with none."""
     cache.clear()
     forget_held()
+    forget_held_tiles()
     rate_counts.forget()
     yield
 

@@ -1,6 +1,7 @@
 """Shared-cache values held in this process for a few seconds.
 
-A value that many requests read and that seldom changes (a list's count, a batch's "sold out")
+A value that many requests read and that seldom changes (a list's count, a batch's "sold out",
+the map tiles' version)
 costs a Redis round trip on every request; held here it costs a dictionary lookup, for being up
 to the holding time older than the shared cache's copy. An entry stays until replaced, so only
 values with few names belong here (the nearest search's count, the batches that sold out),
@@ -25,6 +26,11 @@ def held_or_fetched(key: str, fetch, seconds: float):
 
 def hold(key: str, value, seconds: float) -> None:
     _HELD[key] = (time.monotonic() + seconds, value)
+
+
+def drop_held(key: str) -> None:
+    """Forget one held value: the next reader fetches it (after this process changed it)."""
+    _HELD.pop(key, None)
 
 
 def forget_held() -> None:

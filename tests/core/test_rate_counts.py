@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from unionportal.core import rate_counts
-from unionportal.core.rate_counts import LAZY_PER_CALLER, RateCounts
+from unionportal.core.rate_counts import LAZY_PER_CALLER, RateCounts, lazy_allowance
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,17 @@ def test_a_callers_first_requests_reach_redis_with_the_next_flush():
     assert _in_redis(keys[0]) == 2
 
 
+def test_a_busy_caller_costs_one_round_trip_per_flush():
+    """A caller with a high limit (many phones behind one address, a partner's busy key) is held
+    for up to 1 % of it: a hundred requests reach Redis in one flush."""
+    book, keys = _book(), _keys()
+    assert lazy_allowance(10_000) == 100 and lazy_allowance(300) == LAZY_PER_CALLER
+    assert _allowed(book, keys, limit=10_000, times=100) == 100
+    assert _in_redis(keys[0]) == 0
+    book.flush()
+    assert _in_redis(keys[0]) == 100
+
+
 def test_a_refusal_rests_on_the_shared_count():
     """Other processes have used up the caller's limit: this one lets through at most its few
     uncounted requests, then asks Redis and refuses."""
@@ -88,13 +99,24 @@ def test_several_processes_together_exceed_a_limit_by_at_most_their_held_request
     assert _in_redis(keys[0]) == 120
 
 
-def test_concurrent_threads_of_one_process_stay_within_the_limit():
+def test_with_a_high_limit_processes_exceed_it_by_at_most_their_allowances():
+    books, keys = [_book() for _ in range(4)], _keys()
+    allowed = sum(_allowed(book, keys, limit=1000, times=1) for _round in range(400) for book in books)
+    for book in books:
+        book.flush()
+    assert 1000 <= allowed <= 1000 + 4 * lazy_allowance(1000)
+    assert _in_redis(keys[0]) == 1600
+
+
+@pytest.mark.parametrize("limit", [60, 1000])
+def test_concurrent_threads_of_one_process_stay_within_the_limit(limit):
     book, keys = _book(), _keys()
     allowed, start = [], threading.Barrier(8)
+    attempts = limit * 10 // 3  # each of 8 threads: a little over the limit's share
 
     def caller():
         start.wait()
-        allowed.append(_allowed(book, keys, limit=60, times=25))
+        allowed.append(_allowed(book, keys, limit=limit, times=attempts // 8))
 
     threads = [threading.Thread(target=caller) for _ in range(8)]
     for thread in threads:
@@ -102,8 +124,8 @@ def test_concurrent_threads_of_one_process_stay_within_the_limit():
     for thread in threads:
         thread.join()
     book.flush()
-    assert sum(allowed) == 60
-    assert _in_redis(keys[0]) == 200
+    assert sum(allowed) == limit
+    assert _in_redis(keys[0]) == attempts // 8 * 8
 
 
 def test_past_the_memory_bound_new_callers_are_counted_in_redis_at_once(monkeypatch):

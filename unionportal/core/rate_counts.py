@@ -1,16 +1,21 @@
-"""Rate-limit counts kept in Redis, with a caller's first few requests counted in batches.
+"""Rate-limit counts kept in Redis, with a caller's requests counted in batches.
 
 Counting every API call with its own Redis round trip cost a light answer such as `/me` about a
-fifth of its CPU. So each process lets a caller make up to `LAZY_PER_CALLER`
-requests without asking Redis: they are allowed when the count this process last learned for
-the caller, plus what it has counted since, stays within the limit; the first request after
-`FLUSH_SECONDS` adds every caller's held counts to Redis in one script call. The caller's next
-request, and every request that could cross the limit, is counted in Redis at once and decided
-on Redis's count, so a refusal always rests on the shared count.
+fifth of its CPU. So each process lets a caller make a few requests without asking Redis
+(`lazy_allowance`: 1 % of the caller's limit, at least `LAZY_PER_CALLER`): they are allowed
+when the count this process last learned for the caller, plus what it has counted and sent
+since, stays within the limit; the first request after `FLUSH_SECONDS` adds every caller's held
+counts to Redis in one script call. A request past the allowance, and every request that could
+cross the limit, is counted in Redis at once and decided on Redis's count, so a refusal always
+rests on the shared count. A process has at most one send in flight per caller (a request that
+must be sent while one is waits for its answer): each answer then holds every earlier count of
+this process, and the process's own count stays exact.
 
-What that costs in precision: at any moment each process holds at most `LAZY_PER_CALLER` of a
-caller's requests not yet in Redis, so a caller gets at most that many answers per web process
-beyond its limit, and a process that dies loses at most that many of each caller's counts.
+What that costs in precision: at any moment each process holds at most a caller's allowance of
+requests not yet in Redis, so a caller gets at most that many answers per web process beyond
+its limit (4 at the default limits), and a process that dies loses at most that many of each
+caller's counts. A busy caller (one address behind which many phones share a carrier's gateway,
+a partner's busy key) costs one round trip per flush instead of one per request.
 """
 
 import logging
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 logger = logging.getLogger(__name__)
 
 LAZY_PER_CALLER = 4
+LAZY_SHARE_OF_LIMIT = 0.01
 FLUSH_SECONDS = 0.1
 # Callers remembered per process before new ones are counted in Redis at once: a bound on memory.
 MAX_CALLERS = 50_000
@@ -54,11 +60,16 @@ class _Caller:
     lifetime: int  # the counter's life in Redis, in seconds
     ends: float  # when this window and the next are over: the entry is dropped then
     pending: int = 0  # counted here, not yet sent to Redis
-    sending: int = 0  # sent to Redis, the answer not yet back: until then the caller is not held here
+    sending: int = 0  # sent to Redis (one send at a time), the answer not yet back
 
     def estimate(self, overlap: float) -> float:
-        """The sliding window's count as this process knows it (only settled while nothing is sent)."""
-        return self.previous * overlap + self.known + self.pending
+        """The sliding window's count as this process knows it."""
+        return self.previous * overlap + self.known + self.sending + self.pending
+
+
+def lazy_allowance(limit: int) -> int:
+    """How many of a caller's requests a process may hold uncounted in Redis."""
+    return max(LAZY_PER_CALLER, int(limit * LAZY_SHARE_OF_LIMIT))
 
 
 class RateCounts:
@@ -70,6 +81,7 @@ class RateCounts:
         self._callers: dict[str, _Caller] = {}
         self._waiting: set[str] = set()  # callers with counts held here
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # a send came back
         self._flushed_at = self._swept_at = time.monotonic()
         self._scripts = {}
 
@@ -82,17 +94,20 @@ class RateCounts:
             if caller is None and len(self._callers) < MAX_CALLERS:
                 prior = self._callers.get(previous_key)  # the window before, if this process counted it
                 caller = self._callers[key] = _Caller(0, prior.known + prior.pending if prior else 0, lifetime, ends)
-            # While this process waits on Redis for the caller, their count here is not settled.
-            if caller is not None and caller.pending < LAZY_PER_CALLER and not caller.sending:
-                estimate = caller.estimate(overlap) + 1
-                if estimate <= limit:
-                    caller.pending += 1
-                    self._waiting.add(key)
-                    return estimate
+            while caller is not None:
+                if caller.pending < lazy_allowance(limit):
+                    estimate = caller.estimate(overlap) + 1
+                    if estimate <= limit:
+                        caller.pending += 1
+                        self._waiting.add(key)
+                        return estimate
+                if not caller.sending:
+                    break
+                self._answered.wait()
             adding = 1
             if caller is not None:
                 adding, caller.pending = adding + caller.pending, 0
-                caller.sending += adding
+                caller.sending = adding
         try:
             client = self._client_for()
             current, previous = self._script(client, "count", _COUNT_LUA)(
@@ -101,16 +116,18 @@ class RateCounts:
         except Exception:
             if caller is not None:
                 with self._lock:  # the earlier requests stay counted here; this one goes through uncounted
-                    caller.sending -= adding
+                    caller.sending = 0
                     caller.pending += adding - 1
                     if caller.pending:
                         self._waiting.add(key)
+                    self._answered.notify_all()
             raise
         current, previous = int(current), int(previous or 0)
         if caller is not None:
             with self._lock:
-                caller.sending -= adding
+                caller.sending = 0
                 caller.known, caller.previous = max(caller.known, current), previous
+                self._answered.notify_all()
         return previous * overlap + current
 
     def flush_if_due(self) -> None:
@@ -124,11 +141,17 @@ class RateCounts:
             self._flushed_at = time.monotonic()
             if self._flushed_at - self._swept_at >= SWEEP_SECONDS:
                 self._sweep()
-            held = [(key, caller, caller.pending) for key in self._waiting
-                    if (caller := self._callers.get(key)) is not None and caller.pending]
-            self._waiting = set()
-            for _key, caller, pending in held:
-                caller.pending, caller.sending = 0, caller.sending + pending
+            held, kept = [], set()
+            for key in self._waiting:
+                caller = self._callers.get(key)
+                if caller is None or not caller.pending:
+                    continue
+                if caller.sending:  # one send at a time: these wait for the next flush
+                    kept.add(key)
+                else:
+                    held.append((key, caller, caller.pending))
+                    caller.pending, caller.sending = 0, caller.pending
+            self._waiting = kept
         if not held:
             return
         args = []
@@ -141,10 +164,11 @@ class RateCounts:
             logger.warning("rate limit counters unavailable: %d callers' counts dropped", len(held))
             totals = [None] * len(held)
         with self._lock:
-            for (_key, caller, pending), total in zip(held, totals):
-                caller.sending -= pending
+            for (_key, caller, _pending), total in zip(held, totals):
+                caller.sending = 0
                 if total is not None:
                     caller.known = max(caller.known, int(total))
+            self._answered.notify_all()
 
     def _sweep(self) -> None:
         """Forget the callers whose windows are over (under the lock)."""

@@ -1,11 +1,16 @@
-"""Map viewports from cached tiles: the same answer as the database search, changes shown at once."""
+"""Map viewports from cached tiles: the same answer as the database search, changes shown at once
+(in the process that made them; in the others within the times map_tiles holds tiles and version)."""
+
+import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stations import map_tiles, rules, selectors, services
+from stations.map_tiles import forget_held_tiles
 from stations.models import OpeningHours, Station
 from tests.factories import make_member, make_tree
 from tests.support.faults import redis_unreachable
@@ -126,3 +131,33 @@ def test_tiles_hold_every_station_their_grid_square_gets():
         assert min_lng <= lng <= max_lng and min_lat <= lat <= max_lat
     assert map_tiles.tiles_covering((118.605, 24.805, 118.625, 24.815)) == [
         (x, y) for x in range(11860, 11863) for y in range(2480, 2482)]
+
+
+def test_tiles_read_once_are_held_in_the_process(api_client, city):
+    first = viewport(api_client).content
+    cache.delete_pattern("*stations:tile:*")  # as if Redis had dropped them
+    with CaptureQueriesContext(connection) as queries:
+        again = viewport(api_client).content
+    assert again == first and not queries.captured_queries
+    assert not cache.keys("*stations:tile:*")  # answered from the process, nothing fetched or refilled
+    forget_held_tiles()
+    assert viewport(api_client).content == first
+    assert cache.keys("*stations:tile:*")  # refilled from the database
+
+
+def test_a_change_made_by_another_process_shows_within_a_second(api_client, city):
+    viewport(api_client)
+    Station.objects.filter(pk=city["plain"].pk).update(name="别处改名的驿站")  # no signal here
+    # Another process's tiles_changed(): the version in Redis moves, this process is not told.
+    cache.set(map_tiles.VERSION_KEY, (cache.get(map_tiles.VERSION_KEY) or 0) + 1, None)
+    names = {f["properties"]["name"] for f in viewport(api_client).json()["features"]}
+    assert "别处改名的驿站" not in names  # this process still holds the version it read
+    time.sleep(map_tiles.VERSION_HELD_SECONDS + 0.1)
+    names = {f["properties"]["name"] for f in viewport(api_client).json()["features"]}
+    assert "别处改名的驿站" in names
+
+
+def test_an_empty_viewport_is_the_database_answer(api_client, city):
+    sea = "120.00,20.00,120.07,20.04"
+    assert viewport(api_client, bbox=sea).content == viewport(api_client, bbox=sea, kind=ALL_KINDS).content
+    assert viewport(api_client, bbox=sea).json() == {"type": "FeatureCollection", "features": [], "truncated": False}

@@ -1,11 +1,10 @@
 """Shared-cache values held in this process for a few seconds.
 
 A value that many requests read and that seldom changes (a list's count, a batch's "sold out",
-the map tiles' version)
-costs a Redis round trip on every request; held here it costs a dictionary lookup, for being up
-to the holding time older than the shared cache's copy. An entry stays until replaced, so only
-values with few names belong here (the nearest search's count, the batches that sold out),
-never one named after whatever a request sends.
+the map tiles' version) costs a Redis round trip on every request; held here it costs a
+dictionary lookup, for being up to the holding time older than the shared cache's copy. An
+entry stays until replaced, so only values with few names belong here (the nearest search's
+count, the batches that sold out), never one named after whatever a request sends.
 """
 
 import time

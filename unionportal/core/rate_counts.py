@@ -13,8 +13,8 @@ this process, and the process's own count stays exact.
 
 What that costs in precision: at any moment each process holds at most a caller's allowance of
 requests not yet in Redis, so a caller gets at most that many answers per web process beyond
-its limit (4 to 12 at the default limits), and a process that dies loses at most that many of each
-caller's counts. A busy caller (one address behind which many phones share a carrier's gateway,
+its limit (4 to 12 at the default limits), and a process that dies loses at most that many of
+each caller's counts. A busy caller (one address behind which many phones share a carrier's gateway,
 a partner's busy key) costs one round trip per flush instead of one per request.
 """
 

@@ -168,3 +168,32 @@ def test_without_redis_the_count_raises_and_the_held_requests_stay_held():
     assert book._callers[keys[0]].pending == LAZY_PER_CALLER
     book.flush()  # logged and dropped, not raised
     assert book._callers[keys[0]].pending == 0
+
+
+def test_one_send_in_flight_per_caller_and_the_flush_waits_for_it():
+    """While one request's count is on its way to Redis, the caller's further requests are held
+    (counted with the one in flight), and a flush leaves them for the next flush."""
+    keys, answer_may_go = _keys(), threading.Event()
+
+    def client_held_back():
+        if threading.current_thread() is not threading.main_thread():
+            assert answer_may_go.wait(5)
+        return _client()
+
+    book = RateCounts(client_held_back)
+    _allowed(book, keys, limit=100, times=LAZY_PER_CALLER)  # held here
+    sender = threading.Thread(target=_allowed, args=(book, keys, 100, 1))  # past the allowance: sent
+    sender.start()
+    for _ in range(100):
+        if book._callers[keys[0]].sending:
+            break
+        time.sleep(0.01)
+    assert book._callers[keys[0]].sending == LAZY_PER_CALLER + 1
+    assert _allowed(book, keys, limit=100, times=1) == 1  # held, counted after the one in flight
+    book.flush()
+    assert _in_redis(keys[0]) == 0  # the flush left the caller alone
+    answer_may_go.set()
+    sender.join()
+    assert _in_redis(keys[0]) == LAZY_PER_CALLER + 1
+    book.flush()
+    assert _in_redis(keys[0]) == LAZY_PER_CALLER + 2

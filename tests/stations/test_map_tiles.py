@@ -161,3 +161,12 @@ def test_an_empty_viewport_is_the_database_answer(api_client, city):
     sea = "120.00,20.00,120.07,20.04"
     assert viewport(api_client, bbox=sea).content == viewport(api_client, bbox=sea, kind=ALL_KINDS).content
     assert viewport(api_client, bbox=sea).json() == {"type": "FeatureCollection", "features": [], "truncated": False}
+
+
+def test_past_its_bound_the_process_holds_fewer_tiles_and_answers_the_same(api_client, city, monkeypatch):
+    searched = viewport(api_client, kind=ALL_KINDS).content
+    small = map_tiles.TTLCache(maxsize=3, ttl=map_tiles.HELD_SECONDS, getsizeof=lambda tile: len(tile[1]) + 1)
+    monkeypatch.setattr(map_tiles, "_held", small)
+    assert viewport(api_client).content == searched
+    assert small.currsize <= 3
+    assert viewport(api_client).content == searched

@@ -197,3 +197,22 @@ def test_one_send_in_flight_per_caller_and_the_flush_waits_for_it():
     assert _in_redis(keys[0]) == LAZY_PER_CALLER + 1
     book.flush()
     assert _in_redis(keys[0]) == LAZY_PER_CALLER + 2
+
+
+def test_a_send_cut_short_leaves_no_request_waiting():
+    """Even a send ended by something other than an error (a worker told to stop) is over: the
+    caller's next requests do not wait on it."""
+
+    class Stopped(BaseException):
+        pass
+
+    def stopping():
+        raise Stopped
+
+    book, keys = RateCounts(stopping), _keys()
+    for _ in range(LAZY_PER_CALLER):
+        book.count(*keys, limit=100, overlap=0.5, lifetime=120, ends=time.time() + 120)
+    with pytest.raises(Stopped):
+        book.count(*keys, limit=100, overlap=0.5, lifetime=120, ends=time.time() + 120)
+    assert book._callers[keys[0]].sending == 0
+    assert book._callers[keys[0]].pending == LAZY_PER_CALLER

@@ -108,26 +108,24 @@ class RateCounts:
             if caller is not None:
                 adding, caller.pending = adding + caller.pending, 0
                 caller.sending = adding
+        answer = None
         try:
             client = self._client_for()
-            current, previous = self._script(client, "count", _COUNT_LUA)(
+            answer = self._script(client, "count", _COUNT_LUA)(
                 keys=[key, previous_key], args=[adding, lifetime], client=client,
             )
-        except Exception:
+        finally:  # whatever happened, the send is over: a request waiting on it must not wait forever
             if caller is not None:
-                with self._lock:  # the earlier requests stay counted here; this one goes through uncounted
+                with self._lock:
                     caller.sending = 0
-                    caller.pending += adding - 1
-                    if caller.pending:
-                        self._waiting.add(key)
+                    if answer is None:  # the earlier requests stay counted here; this one goes through uncounted
+                        caller.pending += adding - 1
+                        if caller.pending:
+                            self._waiting.add(key)
+                    else:
+                        caller.known, caller.previous = max(caller.known, int(answer[0])), int(answer[1] or 0)
                     self._answered.notify_all()
-            raise
-        current, previous = int(current), int(previous or 0)
-        if caller is not None:
-            with self._lock:
-                caller.sending = 0
-                caller.known, caller.previous = max(caller.known, current), previous
-                self._answered.notify_all()
+        current, previous = int(answer[0]), int(answer[1] or 0)
         return previous * overlap + current
 
     def flush_if_due(self) -> None:
@@ -157,18 +155,19 @@ class RateCounts:
         args = []
         for _key, caller, pending in held:
             args += [pending, caller.lifetime]
+        totals = [None] * len(held)
         try:
             client = self._client_for()
             totals = self._script(client, "add", _ADD_LUA)(keys=[key for key, _c, _p in held], args=args, client=client)
         except Exception:  # Redis away: the limits pause (core.throttling), and these counts are lost
             logger.warning("rate limit counters unavailable: %d callers' counts dropped", len(held))
-            totals = [None] * len(held)
-        with self._lock:
-            for (_key, caller, _pending), total in zip(held, totals):
-                caller.sending = 0
-                if total is not None:
-                    caller.known = max(caller.known, int(total))
-            self._answered.notify_all()
+        finally:  # the sends are over, answered or not
+            with self._lock:
+                for (_key, caller, _pending), total in zip(held, totals):
+                    caller.sending = 0
+                    if total is not None:
+                        caller.known = max(caller.known, int(total))
+                self._answered.notify_all()
 
     def _sweep(self) -> None:
         """Forget the callers whose windows are over (under the lock)."""

@@ -108,24 +108,24 @@ class RateCounts:
             if caller is not None:
                 adding, caller.pending = adding + caller.pending, 0
                 caller.sending = adding
-        answer = None
+        current = previous = None
         try:
             client = self._client_for()
-            answer = self._script(client, "count", _COUNT_LUA)(
+            current, previous = self._script(client, "count", _COUNT_LUA)(
                 keys=[key, previous_key], args=[adding, lifetime], client=client,
             )
+            current, previous = int(current), int(previous or 0)
         finally:  # whatever happened, the send is over: a request waiting on it must not wait forever
             if caller is not None:
                 with self._lock:
                     caller.sending = 0
-                    if answer is None:  # the earlier requests stay counted here; this one goes through uncounted
+                    if current is None:  # the earlier requests stay counted here; this one goes through uncounted
                         caller.pending += adding - 1
                         if caller.pending:
                             self._waiting.add(key)
                     else:
-                        caller.known, caller.previous = max(caller.known, int(answer[0])), int(answer[1] or 0)
+                        caller.known, caller.previous = max(caller.known, current), previous
                     self._answered.notify_all()
-        current, previous = int(answer[0]), int(answer[1] or 0)
         return previous * overlap + current
 
     def flush_if_due(self) -> None:

@@ -3,8 +3,8 @@
 The per-user, per-key and per-address limits run on every API call. Each is a sliding window
 estimated from two fixed-window counters (this window's count plus the previous window's,
 weighted by how much of it still overlaps), instead of DRF's list of timestamps that is read,
-unpickled, extended and written back per request. A caller's first few requests in each process
-are counted in batches, the rest one script call each (core.rate_counts).
+unpickled, extended and written back per request. Each process counts a caller's requests in
+batches, up to 1 % of their limit, and asks Redis at once near the limit (core.rate_counts).
 """
 
 import logging

@@ -26,7 +26,7 @@ _BATCH_FOR_MEMBER = CompiledQuery(
     ).alias(member_path=Value(member_path, output_field=CharField())).filter(
         pk=batch_id, member_path__startswith=F("campaign__organization__path"),
     ),
-    batch_id=-20261123, member_path="member-path-placeholder",
+    binary_rows=True, batch_id=-20261123, member_path="member-path-placeholder",
 )
 
 
@@ -74,11 +74,11 @@ MY_COUPON_COLUMNS = (
 )
 # The first page of "my coupons", all or of one status: compiled once (core.compiled).
 _MY_COUPONS = CompiledRows(
-    lambda member_id: coupons_of_member(member_id).values(*MY_COUPON_COLUMNS), member_id=-20261123,
+    lambda member_id: coupons_of_member(member_id).values(*MY_COUPON_COLUMNS), binary_rows=True, member_id=-20261123,
 )
 _MY_COUPONS_OF_STATUS = CompiledRows(
     lambda member_id, status: coupons_of_member(member_id).filter(status=status).values(*MY_COUPON_COLUMNS),
-    member_id=-20261123, status="status-placeholder",
+    binary_rows=True, member_id=-20261123, status="status-placeholder",
 )
 
 

@@ -430,7 +430,7 @@ def _coupons_to_redeem(merchant_id: int):
 # Every redemption by a long code runs it: compiled once (core.compiled).
 _COUPON_BY_CODE = CompiledQuery(
     lambda merchant_id, code: _coupons_to_redeem(merchant_id).filter(code=code),
-    merchant_id=-20261123, code="coupon-code-placeholder",
+    binary_rows=True, merchant_id=-20261123, code="coupon-code-placeholder",
 )
 
 

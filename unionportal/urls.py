@@ -17,6 +17,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: nearly every request is an API call, and Django tries the patterns in order.
+    path("api/v1/", include(api_v1)),
     path("", core_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("hello", core_views.hello, name="hello"),
@@ -26,7 +28,6 @@ urlpatterns = [
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("members.urls")),

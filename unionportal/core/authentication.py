@@ -5,7 +5,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from .compiled import CompiledQuery
 from .models import ApiKey
@@ -22,13 +22,21 @@ _API_KEY = CompiledQuery(
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+def authorization_words(request) -> list[bytes]:
+    """The `Authorization` header, split into words. Read from the WSGI environ: DRF's
+    get_authorization_header reads `request.headers`, which first builds a dictionary of every
+    header the request carries."""
+    header = request._request.META.get("HTTP_AUTHORIZATION", b"")
+    return (header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header).split()
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>` from POST /api/v1/auth/token/."""
 
     keyword = "Bearer"
 
     def authenticate(self, request):
-        parts = authentication.get_authorization_header(request).split()
+        parts = authorization_words(request)
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
@@ -50,7 +58,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
     def authenticate(self, request):
-        parts = authentication.get_authorization_header(request).split()
+        parts = authorization_words(request)
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

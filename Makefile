@@ -1,6 +1,7 @@
 # The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
-# `make bench` measures the portal at city scale (see bench/run.sh).
-.PHONY: run test bench setup services stop messages
+# `make bench` measures the portal at city scale (see bench/run.sh); `make bench-instructions`
+# counts its instructions per answer (bench/instructions.py).
+.PHONY: run test bench bench-instructions setup services stop messages
 
 run:
 	./scripts/run.sh
@@ -10,6 +11,10 @@ test:
 
 bench:
 	./bench/run.sh
+
+# Instructions per answer, counted by valgrind: slower, but it does not drift with the machine.
+bench-instructions:
+	./bench/instructions.sh $(ARGS)
 
 # Packages, services, migrations, translations and static files, without serving.
 setup:

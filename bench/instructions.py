@@ -1,0 +1,127 @@
+"""Instructions per answer, counted by valgrind: a measure of the portal's own cost that does not
+drift with the machine.
+
+CPU time on a shared machine moves by half between runs, and a ratio to hello with it; the
+number of instructions a process executes for the same answers on the same data moves by a
+few per cent at most (hash seeds, garbage collection). Each scenario's requests go through
+Django's WSGI handler in one Python process (no gunicorn, no wrk, no network), twice under
+callgrind: once with FEW answers and once with MANY, after the same warm-up. The difference over
+MANY - FEW is what one answer costs the portal's process. PostgreSQL's and Redis's own work is
+not in it (the CPU lines of bench.scenarios give theirs).
+
+Only scenarios that change nothing are counted: claims and redemptions would use up the
+batches and codes the served scenarios claim and redeem. The map viewport is left out too: a
+process holds its tiles for seconds of wall time (stations.map_tiles), which valgrind stretches
+fifty-fold, so its count would be one of tiles read again rather than of the answers phones get.
+
+    python -m bench.instructions [scenario …]     (make bench-instructions)
+
+prints `INSTR name= k_per_answer= hellos=` per scenario; hellos is the count over hello's.
+"""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench import scenarios
+
+HERE = Path(__file__).resolve().parent
+# Each with the status every one of its answers must have.
+COUNTED = {
+    "hello": 200, "me": 200, "my_coupons": 200, "coupon_claim_sold_out": 409, "nearest_stations": 200,
+}
+WARM, FEW, MANY = 60, 40, 240
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def job_lines(name: str) -> list[str]:
+    fixtures = json.loads((HERE / "out" / "fixtures.json").read_text())
+    if name == "hello":
+        job = scenarios.hello_job(fixtures, 0)
+    else:
+        job = next(scenario for scenario in scenarios.SCENARIOS if scenario.name == name).job(fixtures, 0)
+    return job.lines or [f"GET\t{job.path}\t{job.auth}\t\t"]
+
+
+def answer(application, line: str) -> int:
+    """One request line as wrk sends it (bench/wrk/rotate.lua), through the WSGI handler."""
+    method, path, auth, body, idempotency_key = (line.split("\t") + [""] * 5)[:5]
+    path, _question, query = path.partition("?")
+    body = body.encode()
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+    }
+    if auth:
+        environ["HTTP_AUTHORIZATION"] = auth
+    if idempotency_key:
+        environ["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+    statuses = []
+    chunks = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return int(statuses[0].split()[0])
+
+
+def serve(name: str, count: int) -> None:
+    """In the process valgrind counts: WARM answers, then `count` more."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
+    import django
+    from django.core.handlers.wsgi import WSGIHandler
+
+    django.setup()
+    application, lines = WSGIHandler(), job_lines(name)
+    wrong = [
+        status for position in range(WARM + count)
+        if (status := answer(application, lines[position % len(lines)])) != COUNTED[name]
+    ]
+    if wrong:
+        sys.exit(f"{name}: {len(wrong)} answers were not {COUNTED[name]} (first {wrong[0]})")
+
+
+def counted(name: str, count: int) -> int:
+    """Instructions callgrind counted for a process that answers WARM + `count` requests."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+         sys.executable, "-m", "bench.instructions", "--serve", name, str(count)],
+        capture_output=True, text=True,
+    )
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode or not found:
+        raise RuntimeError(f"{name}: valgrind run failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def per_answer(name: str) -> float:
+    with ThreadPoolExecutor(2) as pool:  # the two runs side by side: counts do not depend on load
+        few, many = pool.map(lambda count: counted(name, count), (FEW, MANY))
+    return (many - few) / (MANY - FEW)
+
+
+def main(names: list[str]) -> int:
+    unknown = set(names) - set(COUNTED)
+    if unknown:
+        print(f"Not counted (they change data, or do not exist): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    hello = per_answer("hello")
+    print(f"INSTR name=hello k_per_answer={hello / 1000:.0f} hellos=1.00", flush=True)
+    for name in names or [name for name in COUNTED if name != "hello"]:
+        if name != "hello":
+            count = per_answer(name)
+            print(f"INSTR name={name} k_per_answer={count / 1000:.0f} hellos={count / hello:.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(main(sys.argv[1:]))

@@ -5,11 +5,11 @@ CompiledQuery builds its queryset once with placeholder values, keeps the SQL, a
 that SQL with the real values, converting them with Django's own converters and building the
 objects as its related-object populators do (annotations included), each straight into its
 dictionary (`_instance`): the result is what the queryset's `.first()` would return, without its
-ordering (so look rows up by a unique key). A CompiledRows does the
-same for a list's first rows, as `.values()` dicts. Their SQL text never changes, so inside
-core.prepared they also run as prepared statements. A CompiledQuery leaves encrypted personal
-data sealed until it is read (core.pii.Sealed): the token lookup loads the member's phone and
-ID number, which few answers show.
+ordering (so look rows up by a unique key). A CompiledRows does the same for a list's first
+rows, as `.values()` dicts. Their SQL text never changes, so inside core.prepared they also run
+as prepared statements. A CompiledQuery leaves encrypted personal data sealed until it is read
+(core.pii.Sealed): the token lookup loads the member's phone and ID number, which few answers
+show.
 
 A compiled query made with `binary_rows=True` asks for its rows in PostgreSQL's binary format
 when it runs as a prepared statement: PostgreSQL then writes no timestamps as text and psycopg

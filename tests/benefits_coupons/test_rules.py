@@ -114,10 +114,19 @@ def test_check_character_catches_one_wrong_character_and_swapped_neighbours():
             if char != code[position]:
                 typo = code[:position] + char + code[position + 1:]
                 assert not rules.code_is_well_formed(typo)
+    blind_spot = {rules.CODE_ALPHABET[0], rules.CODE_ALPHABET[-1]}  # Luhn mod N: as 09 and 90 in Luhn's own
     for position in range(len(code) - 1):
-        if code[position] != code[position + 1]:
+        if code[position] != code[position + 1] and {code[position], code[position + 1]} != blind_spot:
             swapped = code[:position] + code[position + 1] + code[position] + code[position + 2:]
             assert not rules.code_is_well_formed(swapped)
+
+
+def test_the_one_swap_the_check_character_misses_is_0_and_z():
+    body = "0Z" + "7" * (rules.CODE_BODY_LENGTH - 2)
+    code, swapped_body = body + rules.code_check_character(body), "Z0" + body[2:]
+    assert rules.code_is_well_formed(code)
+    assert rules.code_check_character(swapped_body) == code[-1]  # a known limit of Luhn mod N
+    assert rules.code_check_character("0K" + body[2:]) != code[-1]
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from members.admin import CappedCountPaginator, UnionTreeFilter
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import Member, Organization
 from members.scoping import scope_prefix, scope_queryset
+from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
 
@@ -153,11 +154,11 @@ class BulkEnrolmentForm(forms.Form):
 
 
 @admin.register(AidEnrolment)
-class AidEnrolmentAdmin(ScopedAdmin):
+class AidEnrolmentAdmin(ExactSearchMixin, ScopedAdmin):
     list_display = ("member_name", "card_number", "union", "plan", "paid_by", "payment_reference", "enrolled_at")
     list_filter = ("plan", "paid_by", UnionTreeFilter)
     list_select_related = ("member__organization", "plan")
-    search_fields = ("=member__card_number", "=payment_reference")
+    search_fields = ("member__card_number", "payment_reference")
     search_help_text = _("Card number or payment reference, exactly.")
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -239,14 +240,14 @@ class AidClaimDocumentInline(admin.TabularInline):
 
 
 @admin.register(AidClaim)
-class AidClaimAdmin(ScopedAdmin):
+class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     """The review queue: oldest waiting first; decisions through the actions."""
 
     list_display = ("id", "member_name", "kind", "hospital", "admitted_on", "discharged_on", "self_paid", "status",
                     "payout", "document_count", "submitted_at")
     list_filter = ("status", "kind", "plan", UnionTreeFilter)
     list_select_related = ("member__organization", "plan")
-    search_fields = ("=id", "=invoices__invoice_number", "=member__card_number")
+    search_fields = ("id", "invoices__invoice_number", "member__card_number")
     search_help_text = _("Claim number, invoice number or card number, exactly.")
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -439,13 +440,13 @@ class AidPaymentAdmin(ScopedAdmin):
 
 
 @admin.register(MemberAidYear)
-class MemberAidYearAdmin(ScopedAdmin):
+class MemberAidYearAdmin(ExactSearchMixin, ScopedAdmin):
     """The year counters of the payout rule, for checking a member's position; never edited by hand."""
 
     list_display = ("member_name", "plan", "deductible_used", "base_used", "aid_paid", "major_illness_relief")
     list_filter = ("plan", UnionTreeFilter)
     list_select_related = ("member", "plan")
-    search_fields = ("=member__card_number",)
+    search_fields = ("member__card_number",)
     show_full_result_count = False
     paginator = CappedCountPaginator
     readonly_fields = ("member", "plan", "deductible_used", "base_used", "aid_paid", "major_illness_spending",

@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import WorkerCategory
 from members.scoping import staff_assignment
+from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
 
@@ -315,11 +316,11 @@ class VoidActionForm(ActionForm):
 
 
 @admin.register(Coupon)
-class CouponAdmin(ScopedAdmin):
+class CouponAdmin(ExactSearchMixin, ScopedAdmin):
     list_display = ("code", "member_name", "batch", "status", "issued_at", "expires_at", "redeemed_by")
     list_filter = ("status", "batch__kind")
     list_select_related = ("member", "batch__campaign", "redeemed_by")
-    search_fields = ("=code", "=pickup_code")
+    search_fields = ("code", "pickup_code")
     show_full_result_count = False
     action_form = VoidActionForm
     actions = ["void_coupons"]
@@ -368,11 +369,11 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(ExactSearchMixin, ReadOnlyAdmin):
     list_display = ("created_at", "merchant", "coupon", "response_status", "idempotency_key")
     list_filter = ("response_status",)
     list_select_related = ("merchant", "coupon")
-    search_fields = ("=idempotency_key", "=coupon__code")
+    search_fields = ("idempotency_key", "coupon__code")
     show_full_result_count = False
 
 

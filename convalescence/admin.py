@@ -18,6 +18,7 @@ from leaflet.admin import LeafletGeoAdminMixin
 
 from members.admin import CappedCountPaginator
 from members.admin_scoping import ScopedAdmin, role_allows
+from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
 from unionportal.core.services import audit_log
@@ -253,10 +254,10 @@ class NominationAddForm(forms.ModelForm):
 
 
 @admin.register(Nomination)
-class NominationAdmin(ScopedAdmin):
+class NominationAdmin(ExactSearchMixin, ScopedAdmin):
     list_display = ("member_name", "card_number", "session", "status", "priority_score", "respond_by", "checked_in_at")
     list_filter = ("status", "session__program__kind")
-    search_fields = ("=member__card_number", "=session__id")
+    search_fields = ("member__card_number", "session__id")
     list_select_related = ("member", "session__program__base")
     show_full_result_count = False
     paginator = CappedCountPaginator

@@ -165,7 +165,10 @@ class AidEnrolment(models.Model):
         verbose_name_plural = _("mutual-aid enrolments")
         ordering = ["-enrolled_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["member", "plan"], name="aid_enrolment_once_per_plan")]
-        indexes = [models.Index(fields=["plan", "-enrolled_at"], name="aid_enrolment_plan_idx")]
+        indexes = [
+            models.Index(fields=["plan", "-enrolled_at"], name="aid_enrolment_plan_idx"),
+            models.Index(fields=["payment_reference"], name="aid_enrolment_reference_idx"),  # the admin's search
+        ]
 
     def __str__(self):
         return f"{self.member} · {self.plan}"
@@ -308,6 +311,8 @@ class AidClaimInvoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "invoice_number"], name="aid_invoice_once_per_plan"),
         ]
+        # The claims queue is searched by an invoice number alone, whatever the plan.
+        indexes = [models.Index(fields=["invoice_number"], name="aid_invoice_number_idx")]
 
     def __str__(self):
         return self.invoice_number

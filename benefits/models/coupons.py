@@ -231,7 +231,10 @@ class Redemption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "idempotency_key"], name="redemption_idempotency_key_unique"),
         ]
-        indexes = [models.Index(fields=["merchant", "-created_at"], name="redemption_merchant_idx")]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="redemption_merchant_idx"),
+            models.Index(fields=["idempotency_key"], name="redemption_key_idx"),  # the admin's search, any merchant
+        ]
 
 
 class LotteryApplication(models.Model):

@@ -5,6 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
 from benefits import aid_services
@@ -138,3 +140,40 @@ def test_payment_batch_export_and_paid(client, approved_claim, tree):
     outsider = make_staff(tree["district_b"])
     client.force_login(outsider)
     assert client.get(f"/admin/benefits/aidpayment/{payment.pk}/export/").status_code == 404
+
+
+def test_queue_search_finds_one_exact_value_through_indexes(client, enrolled, tree, reviewer):
+    mine = file_claim(enrolled, hospital="甲医院", invoice_numbers=["FPX-0042"])
+    neighbour = make_member(tree["enterprise_a"])
+    aid_services.aid_enrolment_create(member=neighbour, plan=mine.plan, payment_reference="y", actor=neighbour.user)
+    file_claim(neighbour, hospital="丙医院")
+    outside = make_member(tree["enterprise_b"])  # another district: not the reviewer's
+    aid_services.aid_enrolment_create(member=outside, plan=mine.plan, payment_reference="x", actor=outside.user)
+    theirs = file_claim(outside, hospital="乙医院")
+    client.force_login(reviewer)
+
+    def found(term):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/admin/benefits/aidclaim/", {"q": term})
+        assert page.status_code == 200
+        # Django's "=field" compared UPPER() of both sides (no index); ids were compared as text.
+        assert not [q["sql"] for q in queries if "UPPER(" in q["sql"] or "::varchar" in q["sql"]]
+        text = page.content.decode()
+        return {name for name in ("甲医院", "乙医院", "丙医院") if name in text}
+
+    assert found(str(mine.pk)) == {"甲医院"}
+    assert found(" FPX-0042 ") == {"甲医院"}
+    assert found(enrolled.card_number) == {"甲医院"}
+    assert found(neighbour.card_number) == {"丙医院"}
+    assert found(outside.card_number) == set() and found(str(theirs.pk)) == set()  # outside the tree
+    assert found(enrolled.card_number[:-1]) == set()  # exactly: no prefix matches
+    assert found("fpx-0042") == set()
+    assert found("99999999999999999999999") == set()  # beyond bigint: nothing, not a database error
+
+
+def test_enrolment_search_by_payment_reference_or_card_number(client, enrolled, tree):
+    city_admin = make_staff(tree["city"], role=StaffAssignment.Role.ADMIN)
+    client.force_login(city_admin)
+    listed = client.get("/admin/benefits/aidenrolment/", {"q": "WX2026001"}).content.decode()
+    assert enrolled.card_number in listed
+    assert enrolled.card_number not in client.get("/admin/benefits/aidenrolment/", {"q": "WX2026002"}).content.decode()

@@ -5,6 +5,8 @@ from io import BytesIO, StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from benefits.models import Campaign, Coupon, CouponBatch, Merchant
@@ -243,7 +245,9 @@ def test_admin_finds_a_coupon_by_its_printed_code(client, tree, campaign):
     coupon = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
     other = services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie)
     client.force_login(make_staff(tree["district_a"]))
-    page = client.get(reverse("admin:benefits_coupon_changelist"), {"q": rules.format_code(coupon.code).lower()})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("admin:benefits_coupon_changelist"), {"q": rules.format_code(coupon.code).lower()})
+    assert not [q["sql"] for q in queries if "UPPER(" in q["sql"]]  # an equality the code's index answers
     body = page.content.decode()
     link = reverse("admin:benefits_coupon_change", args=[coupon.pk])
     assert link in body and reverse("admin:benefits_coupon_change", args=[other.pk]) not in body

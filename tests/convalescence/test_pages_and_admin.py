@@ -121,6 +121,19 @@ def test_admin_is_scoped(client, world):
     assert "甲区总工会" not in report
 
 
+def test_admin_finds_nominations_by_card_number_or_session_number(client, world):
+    changelist = reverse("admin:convalescence_nomination_changelist")
+    change = reverse("admin:convalescence_nomination_change", args=[world["nomination"].pk])
+    client.force_login(world["city_staff"])
+    for term in (world["member"].card_number, str(world["session"].pk)):
+        assert change in client.get(changelist, {"q": term}).content.decode()
+    for term in (world["member"].card_number[:-1], str(world["session"].pk + 1000), "第一期"):
+        page = client.get(changelist, {"q": term})
+        assert page.status_code == 200 and change not in page.content.decode()
+    client.force_login(make_staff(world["enterprise_b"]))  # the same search, outside the tree
+    assert change not in client.get(changelist, {"q": world["member"].card_number}).content.decode()
+
+
 def test_admin_base_page_has_the_map(client, world):
     client.force_login(world["city_staff"])
     base = world["session"].program.base

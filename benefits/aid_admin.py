@@ -6,6 +6,8 @@ Money and status are read-only here: they change only through the actions, which
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -267,9 +269,13 @@ class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
                        "reason", "payout", "breakdown_readable", "decided_at", "decided_by", "payment", "timeline")
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
-        return super().get_queryset(request).annotate(document_total=Count("documents"))
+        # Counted per listed claim: a Count() over the join grouped every claim in the tree
+        # before a page was taken (a second per page at a city's 60,000 claims a year).
+        documents = (
+            AidClaimDocument.objects.filter(claim=OuterRef("pk")).order_by().values("claim")
+            .annotate(total=Count("pk")).values("total")
+        )
+        return super().get_queryset(request).annotate(document_total=Coalesce(Subquery(documents), 0))
 
     @admin.display(description=_("member"))
     def member_name(self, claim):

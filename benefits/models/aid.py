@@ -268,6 +268,8 @@ class AidClaim(models.Model):
             models.Index(fields=["status", "-submitted_at"], name="aid_claim_queue_idx"),
             models.Index(fields=["member", "plan"], name="aid_claim_member_plan_idx"),
             models.Index(fields=["plan", "status"], name="aid_claim_plan_status_idx"),
+            # The back office's list, oldest first, read in order a page at a time.
+            models.Index(fields=["submitted_at", "id"], name="aid_claim_submitted_idx"),
         ]
         constraints = [
             models.CheckConstraint(

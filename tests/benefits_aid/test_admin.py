@@ -177,3 +177,11 @@ def test_enrolment_search_by_payment_reference_or_card_number(client, enrolled, 
     listed = client.get("/admin/benefits/aidenrolment/", {"q": "WX2026001"}).content.decode()
     assert enrolled.card_number in listed
     assert enrolled.card_number not in client.get("/admin/benefits/aidenrolment/", {"q": "WX2026002"}).content.decode()
+
+
+def test_queue_counts_each_claims_documents(client, approved_claim, enrolled, reviewer):
+    add_document(approved_claim, name="discharge.png")
+    bare = file_claim(enrolled, hospital="乙医院")
+    client.force_login(reviewer)
+    listed = client.get("/admin/benefits/aidclaim/").context_data["cl"].result_list
+    assert {claim.pk: claim.document_total for claim in listed} == {approved_claim.pk: 2, bare.pk: 0}

@@ -9,10 +9,14 @@ callgrind: once with FEW answers and once with MANY, after the same warm-up. The
 MANY - FEW is what one answer costs the portal's process. PostgreSQL's and Redis's own work is
 not in it (the CPU lines of bench.scenarios give theirs).
 
-Only scenarios that change nothing are counted: claims and redemptions would use up the
-batches and codes the served scenarios claim and redeem. The map viewport is left out too: a
-process holds its tiles for seconds of wall time (stations.map_tiles), which valgrind stretches
-fifty-fold, so its count would be one of tiles read again rather than of the answers phones get.
+Claims and redemptions change data: each of their answers must be a new claim or a first
+redemption. They take their lines from the far end of the last run's job (another member per
+claim, another code per redemption), the two counted processes from separate stretches, where
+the served runs of `make bench`, which begin at the start, never reach; and every `make bench`
+and `make bench-instructions` makes fresh batches and codes (bench/generate.py). The map
+viewport is left out: a process holds its tiles for seconds of wall time (stations.map_tiles),
+which valgrind stretches fifty-fold, so its count would be one of tiles read again rather than
+of the answers phones get.
 
     python -m bench.instructions [scenario …]     (make bench-instructions)
 
@@ -34,18 +38,29 @@ HERE = Path(__file__).resolve().parent
 # Each with the status every one of its answers must have.
 COUNTED = {
     "hello": 200, "me": 200, "my_coupons": 200, "coupon_claim_sold_out": 409, "nearest_stations": 200,
+    "coupon_claim_first_come": 201, "coupon_redeem": 200,
 }
+# Scenarios whose every answer changes data: no line may be answered twice.
+CHANGING = {"coupon_claim_first_come", "coupon_redeem"}
 WARM, FEW, MANY = 60, 40, 240
+RUNS_OF_CHANGING = 3  # batches to claim from and lists of codes to redeem (bench/generate.py)
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def job_lines(name: str) -> list[str]:
+def job_lines(name: str, count: int) -> list[str]:
+    """The request lines of a process that answers WARM + `count` requests, taken in turn."""
     fixtures = json.loads((HERE / "out" / "fixtures.json").read_text())
     if name == "hello":
-        job = scenarios.hello_job(fixtures, 0)
-    else:
-        job = next(scenario for scenario in scenarios.SCENARIOS if scenario.name == name).job(fixtures, 0)
-    return job.lines or [f"GET\t{job.path}\t{job.auth}\t\t"]
+        return [f"GET\t{scenarios.hello_job(fixtures, 0).path}\t\t\t"]
+    scenario = next(scenario for scenario in scenarios.SCENARIOS if scenario.name == name)
+    if name not in CHANGING:
+        job = scenario.job(fixtures, 0)
+        return job.lines or [f"GET\t{job.path}\t{job.auth}\t\t"]
+    # The last run's job, from its far end: the MANY process's lines last, the FEW process's
+    # just before them.
+    lines = scenario.job(fixtures, RUNS_OF_CHANGING - 1).lines
+    end = len(lines) - (0 if count == MANY else WARM + MANY)
+    return lines[end - WARM - count:end]
 
 
 def answer(application, line: str) -> int:
@@ -78,7 +93,7 @@ def serve(name: str, count: int) -> None:
     from django.core.handlers.wsgi import WSGIHandler
 
     django.setup()
-    application, lines = WSGIHandler(), job_lines(name)
+    application, lines = WSGIHandler(), job_lines(name, count)
     wrong = [
         status for position in range(WARM + count)
         if (status := answer(application, lines[position % len(lines)])) != COUNTED[name]
@@ -109,7 +124,7 @@ def per_answer(name: str) -> float:
 def main(names: list[str]) -> int:
     unknown = set(names) - set(COUNTED)
     if unknown:
-        print(f"Not counted (they change data, or do not exist): {', '.join(sorted(unknown))}", file=sys.stderr)
+        print(f"Not counted (the map viewport, or no such scenario): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     hello = per_answer("hello")
     print(f"INSTR name=hello k_per_answer={hello / 1000:.0f} hellos=1.00", flush=True)

@@ -111,13 +111,19 @@ def is_pickup_code(code: str) -> bool:
     return len(code) == PICKUP_CODE_LENGTH and code.isdigit()
 
 
+_CODE_BITS = 5  # per character: the alphabet has 32
+
+
 def new_coupon_code() -> str:
-    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_BODY_LENGTH))
+    # 80 random bits read at once and cut into characters (one call to the system's generator,
+    # where a choice per character made sixteen).
+    bits = int.from_bytes(secrets.token_bytes(CODE_BODY_LENGTH * _CODE_BITS // 8))
+    body = "".join(CODE_ALPHABET[(bits >> (_CODE_BITS * i)) & 31] for i in range(CODE_BODY_LENGTH))
     return body + code_check_character(body)
 
 
 def new_pickup_code() -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(PICKUP_CODE_LENGTH))
+    return f"{secrets.randbelow(10 ** PICKUP_CODE_LENGTH):0{PICKUP_CODE_LENGTH}d}"
 
 
 def format_code(code: str) -> str:

@@ -105,6 +105,9 @@ def test_new_codes_are_long_random_and_self_checking():
         assert len(code) == 17
         assert rules.code_is_well_formed(code)
         assert set(code) <= set(rules.CODE_ALPHABET)
+    # Every position takes every character: all 80 random bits are used, none twice.
+    for position in range(rules.CODE_BODY_LENGTH):
+        assert {code[position] for code in codes} == set(rules.CODE_ALPHABET)
 
 
 def test_check_character_catches_one_wrong_character_and_swapped_neighbours():
@@ -142,8 +145,10 @@ def test_format_code_groups_of_four():
 
 
 def test_pickup_codes_are_eight_digits():
-    codes = [rules.new_pickup_code() for _ in range(100)]
+    codes = [rules.new_pickup_code() for _ in range(1000)]
     assert all(rules.is_pickup_code(code) for code in codes)
+    for position in range(rules.PICKUP_CODE_LENGTH):  # leading zeros kept, every digit everywhere
+        assert {code[position] for code in codes} == set("0123456789")
     assert not rules.is_pickup_code("1234567")
     assert not rules.is_pickup_code("1234567A")
 

@@ -11,12 +11,12 @@ not in it (the CPU lines of bench.scenarios give theirs).
 
 Claims and redemptions change data: each of their answers must be a new claim or a first
 redemption. They take their lines from the far end of the last run's job (another member per
-claim, another code per redemption), the two counted processes from separate stretches, where
-the served runs of `make bench`, which begin at the start, never reach; and every `make bench`
-and `make bench-instructions` makes fresh batches and codes (bench/generate.py). The map
-viewport is left out: a process holds its tiles for seconds of wall time (stations.map_tiles),
-which valgrind stretches fifty-fold, so its count would be one of tiles read again rather than
-of the answers phones get.
+claim, another code per redemption), the two counted processes from separate stretches. Both
+`make bench` and `make bench-instructions` make fresh batches and codes before they start
+(bench/generate.py), so neither meets what the other used up. The map viewport is left out:
+a process holds its tiles for seconds of wall time (stations.map_tiles), which valgrind
+stretches fifty-fold, so its count would be one of tiles read again rather than of the answers
+phones get.
 
     python -m bench.instructions [scenario …]     (make bench-instructions)
 

@@ -8,7 +8,8 @@ Money and status are read-only here: budgets and batches are made through the se
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,11 +28,16 @@ from . import coupon_services as services
 from .models import Campaign, Coupon, CouponBatch, CouponKind, LotteryDraw, Merchant, Redemption
 
 
-def _with_counts(queryset, prefix=""):
-    """Claimed is a column; redeemed and expired are counted (indexed by batch and status)."""
+def _with_counts(queryset):
+    """Claimed is a column; redeemed and expired are counted for each listed batch through the
+    (batch, status) index. A Count() over the join grouped every coupon of every batch before a
+    page was taken: a city's coupons, read for each page."""
+    def counted(status):
+        coupons = Coupon.objects.filter(batch=OuterRef("pk"), status=status).order_by().values("batch")
+        return Coalesce(Subquery(coupons.annotate(total=Count("pk")).values("total")), 0)
+
     return queryset.annotate(
-        redeemed_count=Count(f"{prefix}coupons", filter=Q(**{f"{prefix}coupons__status": Coupon.Status.REDEEMED})),
-        expired_count=Count(f"{prefix}coupons", filter=Q(**{f"{prefix}coupons__status": Coupon.Status.EXPIRED})),
+        redeemed_count=counted(Coupon.Status.REDEEMED), expired_count=counted(Coupon.Status.EXPIRED),
     )
 
 

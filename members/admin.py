@@ -3,15 +3,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -19,7 +16,7 @@ from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log
 
 from . import rules, selectors, services
-from .admin_scoping import ScopedAdmin, role_allows
+from .admin_scoping import CappedCountPaginator, ScopedAdmin, role_allows
 from .models import (
     ConsentVersion, Member, MemberTransfer, Organization, PendingMember, PersonalDataAccess, RosterImport,
     StaffAssignment, User, phone_hash,
@@ -27,23 +24,6 @@ from .models import (
 from .scoping import is_in_scope, scope_queryset, staff_assignment
 
 # --- Shared pieces ---------------------------------------------------------------------
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most CAP rows: a change list over a million members never counts them all."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self):
-        query = self.object_list.order_by().values("pk")[: self.CAP + 1].query
-        try:
-            sql, params = query.sql_with_params()
-        except EmptyResultSet:  # e.g. a filter that can match nothing
-            return 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql}) AS capped", params)
-            return cursor.fetchone()[0]
 
 
 class UnionTreeFilter(admin.SimpleListFilter):

@@ -168,6 +168,8 @@ class AidEnrolment(models.Model):
         indexes = [
             models.Index(fields=["plan", "-enrolled_at"], name="aid_enrolment_plan_idx"),
             models.Index(fields=["payment_reference"], name="aid_enrolment_reference_idx"),  # the admin's search
+            # The back office's list, newest first, read in order a page at a time.
+            models.Index(fields=["enrolled_at", "id"], name="aid_enrolment_listed_idx"),
         ]
 
     def __str__(self):

@@ -76,3 +76,55 @@ def test_exact_id_number_search_uses_the_keyed_hash_and_an_index(client, people)
         cursor.execute("EXPLAIN " + member_selects[-1])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on members_member" not in plan, plan
+
+
+# Change lists over tables that grow with every claim, redemption, visit or message.
+GROWING = ["benefits/coupon", "benefits/couponbatch", "benefits/redemption", "benefits/aidclaim", "benefits/aidenrolment",
+           "core/auditlog", "core/notification", "stations/station", "stations/visit", "convalescence/nomination"]
+
+
+@pytest.mark.parametrize("model", GROWING)
+def test_growing_tables_are_counted_only_up_to_the_cap(client, people, model):
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/admin/{model}/", secure=True).status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].lower().startswith("select count(*)")]
+    assert counts and all("LIMIT" in sql for sql in counts), counts
+
+
+def test_batch_list_counts_each_listed_batch_not_every_coupon(client, people):
+    from benefits import coupon_services
+    from tests.benefits_coupons.builders import make_batch, make_open_campaign
+
+    tree = people["tree"]
+    batch = make_batch(make_open_campaign(tree["city"]), quantity=10)
+    batch = type(batch).objects.select_related("campaign__organization").get(pk=batch.pk)
+    for member in people["members"][:3]:
+        coupon_services.coupon_claim(member=member, batch=batch)
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/admin/benefits/couponbatch/", secure=True)
+    # Counted inside one subquery per batch, not by grouping the batches joined to all their coupons.
+    assert not [q["sql"] for q in queries.captured_queries if 'GROUP BY "benefits_couponbatch"."id"' in q["sql"]]
+    listed = page.context_data["cl"].result_list
+    assert [(b.claimed, b.redeemed_count, b.expired_count) for b in listed] == [(3, 0, 0)]
+
+
+def test_audit_log_list_takes_the_same_queries_for_ten_rows_as_for_one(client, people):
+    from unionportal.core.services import audit_log
+
+    admin_user = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/core/auditlog/", secure=True).status_code == 200
+        return len(queries.captured_queries)
+
+    member = people["members"][0]
+    audit_log(actor=admin_user, action="bench_check", obj=member, organization_path=member.organization.path, changes={})
+    one = queries_for_list()
+    for _ in range(9):
+        audit_log(actor=make_user(), action="bench_check", obj=member, organization_path=member.organization.path,
+                  changes={})
+    assert queries_for_list() == one

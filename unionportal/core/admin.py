@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
-from members.admin_scoping import ScopedAdmin
+from members.admin_scoping import CappedCountPaginator, ScopedAdmin
 
 from .models import ApiKey, AuditLog, Notification
 from .services import api_key_issue
@@ -51,6 +51,8 @@ class ApiKeyAdmin(SuperuserOnlyAdmin):
 class NotificationAdmin(SuperuserOnlyAdmin):
     list_display = ("event", "user", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status", "event")
+    list_select_related = ("user",)
+    paginator = CappedCountPaginator  # every message to every member
     readonly_fields = [f.name for f in Notification._meta.fields]
     show_full_result_count = False
 
@@ -64,6 +66,7 @@ class NotificationAdmin(SuperuserOnlyAdmin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ScopedAdmin):
     list_display = ("created_at", "actor", "action", "content_type", "object_id")
+    list_select_related = ("actor", "content_type")  # not two queries per row
     list_filter = ("action",)
     readonly_fields = ("created_at", "actor", "action", "content_type", "object_id", "organization_path", "changes")
     show_full_result_count = False

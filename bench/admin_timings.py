@@ -1,5 +1,6 @@
-"""The back office at city scale, one client: the member change list and exact searches, the
-mutual-aid claim queue and the convalescence nominations (bench/generate.py's year of each).
+"""The back office at city scale, one client: the member change list and exact searches, coupon
+batches and a coupon found by its code, the mutual-aid claim queue and enrolments, and the
+convalescence nominations (bench/generate.py's year of each).
 
 Prints `ADMIN name= p50_ms= p95_ms= queries=` and flags a COUNT(*) over the whole member
 table or the whole table of the page measured. Runs in-process (Django's test client)
@@ -34,7 +35,7 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
 
     from bench.generate import BENCH_CARD_PREFIX
-    from benefits.models import AidClaim
+    from benefits.models import AidClaim, Coupon
     from convalescence.models import Nomination
     from members.models import Member, User
 
@@ -45,6 +46,7 @@ def main() -> int:
         "member__card_number", flat=True).first()
     nominee = Nomination.objects.filter(session__program__name__startswith="压测").order_by("-pk").values_list(
         "member__card_number", flat=True).first()
+    coupon_code = Coupon.objects.order_by("-pk").values_list("code", flat=True).first()
     # As the server's master does before forking its workers (unionportal/gunicorn.conf.py).
     gc.collect()
     gc.freeze()
@@ -55,11 +57,14 @@ def main() -> int:
         ("member_search_full_id", "13900000001", f"/admin/members/member/?q={id_number}", 50),
         ("member_search_phone", "13900000001", f"/admin/members/member/?q={phone}", 50),
         ("member_search_name", "13900000001", "/admin/members/member/?q=陈建华", 150),
+        ("coupon_batch_changelist_city", "13900000001", "/admin/benefits/couponbatch/", 150),
+        ("coupon_search_code", "13900000001", f"/admin/benefits/coupon/?q={coupon_code}", 50),
     ]
     if claimant and nominee:
         cases += [
             ("aid_claim_changelist_city", "13900000001", "/admin/benefits/aidclaim/", 150),
             ("aid_claim_search_card", "13900000001", f"/admin/benefits/aidclaim/?q={claimant}", 50),
+            ("aid_enrolment_changelist_city", "13900000001", "/admin/benefits/aidenrolment/", 150),
             ("nomination_changelist_city", "13900000001", "/admin/convalescence/nomination/", 150),
             ("nomination_search_card", "13900000001", f"/admin/convalescence/nomination/?q={nominee}", 50),
         ]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 
-from members.admin import CappedCountPaginator, UnionTreeFilter
+from members.admin import UnionTreeFilter
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import Member, Organization
 from members.scoping import scope_prefix, scope_queryset
@@ -163,7 +163,6 @@ class AidEnrolmentAdmin(ExactSearchMixin, ScopedAdmin):
     search_fields = ("member__card_number", "payment_reference")
     search_help_text = _("Card number or payment reference, exactly.")
     show_full_result_count = False
-    paginator = CappedCountPaginator
     ordering = ("-enrolled_at", "-pk")
     readonly_fields = ("member", "plan", "paid_by", "payment_reference", "enrolled_by", "enrolled_at")
     change_list_template = "admin/benefits/aid/enrolment_change_list.html"
@@ -252,7 +251,6 @@ class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     search_fields = ("id", "invoices__invoice_number", "member__card_number")
     search_help_text = _("Claim number, invoice number or card number, exactly.")
     show_full_result_count = False
-    paginator = CappedCountPaginator
     ordering = ("submitted_at", "pk")
     inlines = [AidClaimDocumentInline]
     actions = ["start_review", "approve_selected", "return_selected", "reject_selected", "pay_selected"]
@@ -454,7 +452,6 @@ class MemberAidYearAdmin(ExactSearchMixin, ScopedAdmin):
     list_select_related = ("member", "plan")
     search_fields = ("member__card_number",)
     show_full_result_count = False
-    paginator = CappedCountPaginator
     readonly_fields = ("member", "plan", "deductible_used", "base_used", "aid_paid", "major_illness_spending",
                        "major_illness_relief")
 

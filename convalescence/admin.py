@@ -16,7 +16,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
-from members.admin import CappedCountPaginator
 from members.admin_scoping import ScopedAdmin, role_allows
 from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
@@ -149,7 +148,6 @@ class SessionAdmin(ScopedAdmin):
     readonly_fields = ("ends_on", "confirmed_count", "attended_count", "roster_closed_at")
     inlines = [SeatQuotaInline]
     show_full_result_count = False
-    paginator = CappedCountPaginator
     actions = ["approve_nominations", "close_roster", "settle", "export_rosters"]
 
     @admin.display(description=_("base"))
@@ -260,7 +258,6 @@ class NominationAdmin(ExactSearchMixin, ScopedAdmin):
     search_fields = ("member__card_number", "session__id")
     list_select_related = ("member", "session__program__base")
     show_full_result_count = False
-    paginator = CappedCountPaginator
     actions = ["approve", "check_in"]
     autocomplete_fields = ("member",)
     readonly_fields = ("session", "member_name", "status", "priority_score", "priority_reasons", "trip_starts_on",
@@ -394,7 +391,6 @@ class SettlementAdmin(ScopedAdmin):
     readonly_fields = ("session", "attendees", "days", "total", "settled_at", "settled_by")
     inlines = [SettlementLineInline]
     show_full_result_count = False
-    paginator = CappedCountPaginator
     actions = ["export_settlements"]
     staff_may_add = False
 

@@ -128,7 +128,6 @@ class OrganizationAdmin(ScopedAdmin):
     ordering = ("path",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
-    paginator = CappedCountPaginator
     list_per_page = 50
 
     @admin.display(description=_("part of"))
@@ -237,7 +236,6 @@ class StaffAssignmentAdmin(ScopedAdmin):
     list_select_related = ("user", "organization")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
-    paginator = CappedCountPaginator
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -332,7 +330,6 @@ class MemberAdmin(ScopedAdmin):
     list_select_related = ("organization", "user")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
-    paginator = CappedCountPaginator
     list_per_page = 50  # a page a person reads; half the rendering of Django's 100
     ordering = ("-pk",)
     inlines = [TransferInline]
@@ -536,7 +533,6 @@ class PersonalDataAccessAdmin(ScopedAdmin):
     list_select_related = ("staff", "member")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
-    paginator = CappedCountPaginator
     readonly_fields = ("accessed_at", "staff", "member", "field")
 
     def has_add_permission(self, request):

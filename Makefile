@@ -28,4 +28,4 @@ stop:
 
 # Refresh the zh-hans catalogue after changing visible strings.
 messages:
-	. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests
+	bash -c '. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests'

@@ -1,6 +1,7 @@
 """Generate a city-sized data set with PostgreSQL COPY: the union tree, members, stations, …
 
-Also a year of mutual-aid claims (last year's bench plan) and of convalescence trips.
+Also a year of mutual-aid claims (last year's bench plan), of convalescence trips, and of the
+station visits, audit rows and text messages the back office lists.
 
     python -m bench.generate --members 2000000 --stations 100000
 
@@ -835,6 +836,74 @@ def _trip_outcomes(entries: list[dict], phase, seats: int, rng: random.Random, *
                          checked_in_at=_local(starts_on, 8) + timedelta(minutes=rng.randrange(150)))
 
 
+VISITS_PER_STATION = 30  # a year's check-ins: 3 M at 100,000 stations
+AUDIT_EVERY = 2  # one audit row for every second bench member: 1 M
+AUDIT_ACTIONS = ["member_registered", "member_verified", "member_verified", "aid_enrolment.created", "member_transferred",
+                 "member_attributes_set", "phone_changed", "member_left"]
+NOTIFICATION_EVENTS = ["member_verified", "aid_enrolled", "session_reminder", "convalescence.nominated",
+                       "member_registered", "session_booked"]
+
+
+def activity_year() -> None:
+    """A year of what the back office lists grow with: 3 M station visits, 1 M audit rows and
+    2 M text messages (one per bench member), each with its union's path where it has one.
+
+    Made inside PostgreSQL (INSERT … SELECT from the bench members and stations already there),
+    since every row is derived from them. Idempotent: each part is skipped when there."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from members.models import Member
+    from stations.models import Station, Visit
+    from unionportal.core.models import AuditLog, Notification
+
+    bench = Member.objects.filter(card_number__startswith=BENCH_CARD_PREFIX)
+    first_station = Station.objects.filter(name__startswith="压测驿站").order_by("pk").values_list("pk", flat=True).first()
+    last_member = bench.order_by("-pk").values("pk", "user_id").first()
+    if first_station is None or last_member is None:
+        log("activity: no bench members or stations")
+        return
+    member_type = ContentType.objects.get_for_model(Member)
+    since = "now() - random() * interval '365 days'"
+    with connection.cursor() as cursor, transaction.atomic():
+        if Visit.objects.filter(station_id=first_station).exists():
+            log("activity: visits already there")
+        else:
+            # A third of check-ins are a member's QR scan; kiosks and staff entries name nobody.
+            cursor.execute(f"""
+                INSERT INTO stations_visit (station_id, member_id, visitor_category, source, visited_at, visited_on)
+                SELECT station_id, NULL, '', (ARRAY['qr', 'kiosk', 'staff'])[1 + n %% 3], at,
+                       (at AT TIME ZONE 'Asia/Shanghai')::date
+                FROM (SELECT s.id AS station_id, n, {since} AS at
+                      FROM stations_station s CROSS JOIN generate_series(1, %s) AS n
+                      WHERE s.name LIKE '压测驿站%%') AS year""", [VISITS_PER_STATION])
+            log(f"activity: {cursor.rowcount:,} station visits")
+        if AuditLog.objects.filter(content_type=member_type, object_id=str(last_member["pk"])).exists():
+            log("activity: audit rows already there")
+        else:
+            cursor.execute(f"""
+                INSERT INTO core_auditlog (actor_id, action, content_type_id, object_id, organization_path, changes,
+                                           created_at)
+                SELECT NULL, (%s::text[])[1 + m.id %% %s], %s, m.id::text, o.path, '{{}}'::jsonb, {since}
+                FROM members_member m JOIN members_organization o ON o.id = m.organization_id
+                WHERE m.card_number LIKE %s AND (m.id = %s OR m.id %% %s = 0)""",
+                           [AUDIT_ACTIONS, len(AUDIT_ACTIONS), member_type.pk, f"{BENCH_CARD_PREFIX}%",
+                            last_member["pk"], AUDIT_EVERY])
+            log(f"activity: {cursor.rowcount:,} audit rows")
+        if Notification.objects.filter(user_id=last_member["user_id"], status="sent").exists():
+            log("activity: text messages already there")
+        else:
+            cursor.execute(f"""
+                INSERT INTO core_notification (user_id, channel, event, body, status, attempts, last_error,
+                                               created_at, sent_at)
+                SELECT user_id, 'sms', event, '【泉州市总工会】您的申请已处理，详情请登录工会服务平台查看。', 'sent', 1, '',
+                       at, at + interval '3 seconds'
+                FROM (SELECT m.user_id, (%s::text[])[1 + m.id %% %s] AS event, {since} AS at
+                      FROM members_member m WHERE m.card_number LIKE %s) AS sent""",
+                           [NOTIFICATION_EVENTS, len(NOTIFICATION_EVENTS), f"{BENCH_CARD_PREFIX}%"])
+            log(f"activity: {cursor.rowcount:,} text messages")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=2_000_000)
@@ -858,9 +927,12 @@ def main(argv=None) -> None:
     }
     aid_year(args.members, rng)
     convalescence_year(args.members, rng)
+    activity_year()
     (OUT / "fixtures.json").write_text(json.dumps(fixtures))
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum leaves a live database: statistics, and the visibility map that lets
+        # index-only scans (e.g. a member's union, members.Member's cover index) skip the rows.
+        cursor.execute("VACUUM (ANALYZE)")
     log("done")
 
 

@@ -6,6 +6,7 @@ Money and status are read-only here: they change only through the actions, which
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -240,13 +241,55 @@ class AidClaimDocumentInline(admin.TabularInline):
         return False
 
 
+class ClaimStatusFilter(admin.SimpleListFilter):
+    """The queue opens on the claims waiting for a decision; one status, or all, on request.
+
+    Django's own status filter opens on every claim, so a reviewer's first page was last
+    January's paid claims. "All" is a value of its own here, since no value means waiting; a
+    search with no status chosen looks through all claims (a claim is found by its number
+    whatever its status).
+    """
+
+    title = _("status")
+    parameter_name = "status"
+    WAITING, ALL = "waiting", "all"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.default = self.ALL if request.GET.get(SEARCH_VAR, "").strip() else self.WAITING
+
+    def lookups(self, request, model_admin):
+        return [(self.WAITING, _("Waiting for a decision")), *AidClaim.Status.choices, (self.ALL, _("All"))]
+
+    def value(self):
+        return super().value() or self.default
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.WAITING:
+            return queryset.filter(status__in=AidClaim.OPEN_STATUSES)
+        if value in AidClaim.Status.values:
+            return queryset.filter(status=value)
+        if value == self.ALL:
+            return queryset
+        return queryset.none()
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 @admin.register(AidClaim)
 class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     """The review queue: oldest waiting first; decisions through the actions."""
 
     list_display = ("id", "member_name", "kind", "hospital", "admitted_on", "discharged_on", "self_paid", "status",
                     "payout", "document_count", "submitted_at")
-    list_filter = ("status", "kind", "plan", UnionTreeFilter)
+    list_filter = (ClaimStatusFilter, "kind", "plan", UnionTreeFilter)
     list_select_related = ("member__organization", "plan")
     search_fields = ("id", "invoices__invoice_number", "member__card_number")
     search_help_text = _("Claim number, invoice number or card number, exactly.")

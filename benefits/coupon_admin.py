@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import WorkerCategory
 from members.scoping import staff_assignment
+from unionportal.core.admin_filters import IndexedValuesFilter
 from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
@@ -377,7 +378,7 @@ class ReadOnlyAdmin(ScopedAdmin):
 @admin.register(Redemption)
 class RedemptionAdmin(ExactSearchMixin, ReadOnlyAdmin):
     list_display = ("created_at", "merchant", "coupon", "response_status", "idempotency_key")
-    list_filter = ("response_status",)
+    list_filter = (("response_status", IndexedValuesFilter),)
     list_select_related = ("merchant", "coupon")
     search_fields = ("idempotency_key", "coupon__code")
     show_full_result_count = False

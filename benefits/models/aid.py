@@ -272,6 +272,9 @@ class AidClaim(models.Model):
             models.Index(fields=["plan", "status"], name="aid_claim_plan_status_idx"),
             # The back office's list, oldest first, read in order a page at a time.
             models.Index(fields=["submitted_at", "id"], name="aid_claim_submitted_idx"),
+            # The queue as it opens: the claims waiting for a decision, oldest first.
+            models.Index(fields=["submitted_at", "id"], condition=Q(status__in=["submitted", "under_review", "resubmitted"]),
+                         name="aid_claim_waiting_idx"),
         ]
         constraints = [
             models.CheckConstraint(

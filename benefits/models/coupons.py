@@ -234,6 +234,8 @@ class Redemption(models.Model):
         indexes = [
             models.Index(fields=["merchant", "-created_at"], name="redemption_merchant_idx"),
             models.Index(fields=["idempotency_key"], name="redemption_key_idx"),  # the admin's search, any merchant
+            # The admin's answer-status filter: its values and its pages (core.admin_filters).
+            models.Index(fields=["response_status", "id"], name="redemption_status_idx"),
         ]
 
 

@@ -125,7 +125,9 @@ def test_bulk_enrolment_from_the_member_list_and_from_xlsx(client, plan, tree):
 def test_payment_batch_export_and_paid(client, approved_claim, tree):
     city_admin = make_staff(tree["city"])
     client.force_login(city_admin)
-    client.post("/admin/benefits/aidclaim/", {"action": "pay_selected", ACTION_CHECKBOX_NAME: [approved_claim.pk]})
+    # Approved claims are paid from the queue filtered to them (it opens on the waiting ones).
+    client.post("/admin/benefits/aidclaim/?status=approved",
+                {"action": "pay_selected", ACTION_CHECKBOX_NAME: [approved_claim.pk]})
     payment = AidPayment.objects.get()
     assert payment.total == D("155550.00")
     export = client.get(f"/admin/benefits/aidpayment/{payment.pk}/export/")
@@ -183,5 +185,25 @@ def test_queue_counts_each_claims_documents(client, approved_claim, enrolled, re
     add_document(approved_claim, name="discharge.png")
     bare = file_claim(enrolled, hospital="乙医院")
     client.force_login(reviewer)
-    listed = client.get("/admin/benefits/aidclaim/").context_data["cl"].result_list
+    listed = client.get("/admin/benefits/aidclaim/", {"status": "all"}).context_data["cl"].result_list
     assert {claim.pk: claim.document_total for claim in listed} == {approved_claim.pk: 2, bare.pk: 0}
+
+
+def test_queue_opens_on_waiting_claims_and_keeps_the_others_a_click_away(client, approved_claim, enrolled, reviewer):
+    waiting = file_claim(enrolled, hospital="乙医院")
+    client.force_login(reviewer)
+
+    def listed(params=None):
+        page = client.get("/admin/benefits/aidclaim/", params or {})
+        assert page.status_code == 200
+        return {claim.pk for claim in page.context_data["cl"].result_list}, page.content.decode()
+
+    shown, text = listed()
+    assert shown == {waiting.pk}  # the approved claim waits for no reviewer
+    assert "?status=all" in text and "?status=approved" in text  # both a click away
+    assert listed({"status": "approved"})[0] == {approved_claim.pk}
+    assert listed({"status": "all"})[0] == {waiting.pk, approved_claim.pk}
+    assert listed({"status": "no-such-status"})[0] == set()
+    # A claim searched by its number is found whatever its status, unless a status is chosen.
+    assert listed({"q": str(approved_claim.pk)})[0] == {approved_claim.pk}
+    assert listed({"q": str(approved_claim.pk), "status": "waiting"})[0] == set()

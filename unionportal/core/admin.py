@@ -1,13 +1,14 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
-from members.admin_scoping import CappedCountPaginator, ScopedAdmin
+from members.admin_scoping import CappedCountPaginator, PlainCheckboxAdmin, ScopedAdmin
 
+from .admin_filters import IndexedValuesFilter
 from .models import ApiKey, AuditLog, Notification
 from .services import api_key_issue
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
+class SuperuserOnlyAdmin(PlainCheckboxAdmin):
     """Platform records that only the federation's superusers manage."""
 
     def has_module_permission(self, request):
@@ -50,7 +51,7 @@ class ApiKeyAdmin(SuperuserOnlyAdmin):
 @admin.register(Notification)
 class NotificationAdmin(SuperuserOnlyAdmin):
     list_display = ("event", "user", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "event")
+    list_filter = ("status", ("event", IndexedValuesFilter))
     list_select_related = ("user",)
     paginator = CappedCountPaginator  # every message to every member
     readonly_fields = [f.name for f in Notification._meta.fields]
@@ -67,7 +68,7 @@ class NotificationAdmin(SuperuserOnlyAdmin):
 class AuditLogAdmin(ScopedAdmin):
     list_display = ("created_at", "actor", "action", "content_type", "object_id")
     list_select_related = ("actor", "content_type")  # not two queries per row
-    list_filter = ("action",)
+    list_filter = (("action", IndexedValuesFilter),)
     readonly_fields = ("created_at", "actor", "action", "content_type", "object_id", "organization_path", "changes")
     show_full_result_count = False
 

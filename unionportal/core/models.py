@@ -85,6 +85,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status="pending"), name="notification_pending_idx"),
             models.Index(fields=["user", "-created_at"], name="notification_user_idx"),
+            # The back office's event filter: its values and its pages (admin_filters).
+            models.Index(fields=["event", "id"], name="notification_event_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -117,7 +119,11 @@ class AuditLog(models.Model):
     class Meta:
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
-        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="audit_object_idx"),
+            # The back office's action filter: its values and its pages (admin_filters).
+            models.Index(fields=["action", "id"], name="audit_action_idx"),
+        ]
 
     def __str__(self):
         return f"{self.action} {self.content_type.model}#{self.object_id}"

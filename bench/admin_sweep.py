@@ -1,0 +1,79 @@
+"""Every change list of the back office at city scale, as the city's administrator (a superuser,
+who sees every list) and as a district's: each page opened a few times in-process, the slowest
+query named. Finds the list that reads a whole table before anyone opens it on a phone.
+
+    python -m bench.admin_sweep [--samples N]      (bench/run.sh runs it with the ADMIN lines)
+
+Prints `ADMIN name=list:<app>.<model>[:district] p50_ms= p95_ms= queries= slowest_ms=` and a
+`MISSED` line for each list whose p95 is over LIST_TARGET_MS.
+"""
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import django
+
+LIST_TARGET_MS = 150
+CITY_ADMIN, DISTRICT_ADMIN = "13900000001", "13900000002"
+
+
+def _percentile(samples, fraction):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
+    django.setup()
+    from django.contrib import admin
+    from django.db import connection
+    from django.test import Client, RequestFactory
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from members.models import User
+
+    gc.collect()
+    gc.freeze()
+    missed = []
+    for phone, suffix in ((CITY_ADMIN, ""), (DISTRICT_ADMIN, ":district")):
+        user = User.objects.get_by_phone(phone)
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        probe = RequestFactory().get("/admin/")
+        probe.user = user
+        for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+            if not model_admin.has_view_permission(probe):
+                continue
+            path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            client.get(path, secure=True)  # warm
+            samples, slowest = [], 0.0
+            for _ in range(args.samples):
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(path, secure=True)
+                    samples.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+                slowest = max(slowest, *(float(q["time"]) * 1000 for q in queries.captured_queries))
+            p95 = _percentile(samples, 0.95)
+            name = f"list:{model._meta.label_lower}{suffix}"
+            print(f"ADMIN name={name} p50_ms={statistics.median(samples):.1f} p95_ms={p95:.1f} "
+                  f"queries={len(queries.captured_queries)} slowest_ms={slowest:.1f}", flush=True)
+            if p95 > LIST_TARGET_MS:
+                missed.append(f"{name}: p95 {p95:.1f} ms > {LIST_TARGET_MS} ms")
+    for line in missed:
+        print(f"MISSED {line}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

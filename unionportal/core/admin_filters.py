@@ -1,0 +1,35 @@
+"""Back-office list filters that stay cheap on tables of millions of rows."""
+
+from django.contrib import admin
+from django.db import connection
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's "all values" filter, its values found by skipping through the column's index.
+
+    Django lists them with a `SELECT DISTINCT` over the whole table (a second at two million
+    text messages); here each distinct value costs one index probe. The column must lead an
+    index. The values are the whole table's: names the code writes (an action, an event), never
+    people's data, so a staff member sees the same list whatever their tree.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = distinct_values(model._meta.db_table, field.column)
+
+
+def distinct_values(table: str, column: str) -> list:
+    """The column's distinct non-null values in order: a loose index scan, written as the
+    recursive query PostgreSQL's documentation gives for it."""
+    quote = connection.ops.quote_name
+    table, column = quote(table), quote(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            WITH RECURSIVE found(value) AS (
+                (SELECT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM {table} WHERE {column} > found.value ORDER BY {column} LIMIT 1)
+                FROM found WHERE found.value IS NOT NULL
+            )
+            SELECT value FROM found WHERE value IS NOT NULL""")
+        return [row[0] for row in cursor.fetchall()]

@@ -5,7 +5,9 @@ query named. Finds the list that reads a whole table before anyone opens it on a
     python -m bench.admin_sweep [--samples N]      (bench/run.sh runs it with the ADMIN lines)
 
 Prints `ADMIN name=list:<app>.<model>[:district] p50_ms= p95_ms= queries= slowest_ms=` and a
-`MISSED` line for each list whose p95 is over LIST_TARGET_MS.
+`MISSED` line for each list whose median is over LIST_TARGET_MS. The median, since the sweep
+looks for a list that reads a whole table (that shows in every sample), not for the spread of
+a shared machine, which a few samples' p95 would mostly measure.
 """
 
 import argparse
@@ -64,12 +66,12 @@ def main(argv=None) -> int:
                     samples.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
                 slowest = max(slowest, *(float(q["time"]) * 1000 for q in queries.captured_queries))
-            p95 = _percentile(samples, 0.95)
+            p50, p95 = statistics.median(samples), _percentile(samples, 0.95)
             name = f"list:{model._meta.label_lower}{suffix}"
-            print(f"ADMIN name={name} p50_ms={statistics.median(samples):.1f} p95_ms={p95:.1f} "
+            print(f"ADMIN name={name} p50_ms={p50:.1f} p95_ms={p95:.1f} "
                   f"queries={len(queries.captured_queries)} slowest_ms={slowest:.1f}", flush=True)
-            if p95 > LIST_TARGET_MS:
-                missed.append(f"{name}: p95 {p95:.1f} ms > {LIST_TARGET_MS} ms")
+            if p50 > LIST_TARGET_MS:
+                missed.append(f"{name}: p50 {p50:.1f} ms > {LIST_TARGET_MS} ms")
     for line in missed:
         print(f"MISSED {line}")
     return 1 if missed else 0

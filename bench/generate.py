@@ -869,7 +869,7 @@ def activity_year() -> None:
         if Visit.objects.filter(station_id=first_station).exists():
             log("activity: visits already there")
         else:
-            # A third of check-ins are a member's QR scan; kiosks and staff entries name nobody.
+            # The three sources in turn; no visit names a member (the list shows the station).
             cursor.execute(f"""
                 INSERT INTO stations_visit (station_id, member_id, visitor_category, source, visited_at, visited_on)
                 SELECT station_id, NULL, '', (ARRAY['qr', 'kiosk', 'staff'])[1 + n %% 3], at,

@@ -32,7 +32,7 @@ status=0
 python -m bench.limits || status=1
 python -m bench.sql_timings || status=1
 python -m bench.admin_timings || status=1
-python -m bench.admin_sweep --samples 20 || status=1
+python -m bench.admin_sweep || status=1
 python -m bench.scenarios || status=1
 python -m bench.storm || status=1
 exit $status

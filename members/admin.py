@@ -127,7 +127,6 @@ class OrganizationAdmin(ScopedAdmin):
     search_fields = ("name",)
     ordering = ("path",)
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     list_per_page = 50
 
     @admin.display(description=_("part of"))
@@ -235,7 +234,6 @@ class StaffAssignmentAdmin(ScopedAdmin):
     list_filter = ("role", "can_reveal_personal_data")
     list_select_related = ("user", "organization")
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -329,7 +327,6 @@ class MemberAdmin(ScopedAdmin):
     search_help_text = _("Name (from its start), card number, or a full ID or mobile number.")
     list_select_related = ("organization", "user")
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     list_per_page = 50  # a page a person reads; half the rendering of Django's 100
     ordering = ("-pk",)
     inlines = [TransferInline]
@@ -532,7 +529,6 @@ class PersonalDataAccessAdmin(ScopedAdmin):
     list_filter = ("field",)
     list_select_related = ("staff", "member")
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     readonly_fields = ("accessed_at", "staff", "member", "field")
 
     def has_add_permission(self, request):

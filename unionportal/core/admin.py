@@ -1,14 +1,14 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
-from members.admin_scoping import CappedCountPaginator, PlainCheckboxAdmin, ScopedAdmin
+from members.admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin
 
 from .admin_filters import IndexedValuesFilter
 from .models import ApiKey, AuditLog, Notification
 from .services import api_key_issue
 
 
-class SuperuserOnlyAdmin(PlainCheckboxAdmin):
+class SuperuserOnlyAdmin(ListAtScaleAdmin):
     """Platform records that only the federation's superusers manage."""
 
     def has_module_permission(self, request):

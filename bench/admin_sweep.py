@@ -20,13 +20,10 @@ from pathlib import Path
 
 import django
 
+from bench.admin_timings import _percentile
+
 LIST_TARGET_MS = 150
 CITY_ADMIN, DISTRICT_ADMIN = "13900000001", "13900000002"
-
-
-def _percentile(samples, fraction):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def main(argv=None) -> int:

@@ -90,10 +90,11 @@ def serve(name: str, count: int) -> None:
     """In the process valgrind counts: WARM answers, then `count` more."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
     import django
-    from django.core.handlers.wsgi import WSGIHandler
 
     django.setup()
-    application, lines = WSGIHandler(), job_lines(name, count)
+    from unionportal.core.handler import PortalWSGIHandler  # what gunicorn serves (unionportal.wsgi)
+
+    application, lines = PortalWSGIHandler(), job_lines(name, count)
     wrong = [
         status for position in range(WARM + count)
         if (status := answer(application, lines[position % len(lines)])) != COUNTED[name]

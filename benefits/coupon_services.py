@@ -24,7 +24,7 @@ from psycopg.errors import UniqueViolation
 from members.models import Member
 from unionportal.core.compiled import CompiledQuery
 from unionportal.core.errors import DomainError
-from unionportal.core.held import held_or_fetched
+from unionportal.core.held import held_or_fetched, hold
 from unionportal.core.models import AuditLog
 from unionportal.core.money import money_round
 from unionportal.core.prepared import client_binding_cursor
@@ -41,6 +41,10 @@ SOLD_OUT_CACHE_SECONDS = 600
 # A batch's "sold out" is also held in each process this long: the crowd after the last coupon
 # is then answered without a Redis round trip. (Nothing clears the flag before it expires.)
 SOLD_OUT_HELD_SECONDS = 5
+# That Redis has no flag for a batch is held this long: a claim while coupons remain then costs
+# no Redis round trip either. For that second after the last coupon, a process's claimers go on
+# to the database, which refuses them, and the first refusal holds the flag in the process.
+SOLD_OUT_UNKNOWN_HELD_SECONDS = 1
 CODE_ATTEMPTS = 5
 
 
@@ -173,7 +177,9 @@ def coupon_claim_sold_out_check(*, member: Member, batch_id: int, now=None) -> N
     then loads the batch and claims as usual, the database deciding.
     """
     key = _sold_out_key(batch_id)
-    facts = held_or_fetched(key, lambda: _cache_get(key), SOLD_OUT_HELD_SECONDS)
+    facts = held_or_fetched(
+        key, lambda: _cache_get(key), SOLD_OUT_HELD_SECONDS, nothing_seconds=SOLD_OUT_UNKNOWN_HELD_SECONDS,
+    )
     if not isinstance(facts, dict) or facts.get("mode") != CouponBatch.Mode.FIRST_COME:
         return
     if not member.organization.path.startswith(facts["campaign_path"]):
@@ -199,6 +205,13 @@ def _cache_set(key, value, timeout):
         cache.set(key, value, timeout)
     except Exception:
         logger.warning("cache unavailable for %s", key)
+
+
+def _mark_sold_out(batch: CouponBatch) -> None:
+    """Flag the batch sold out in Redis for every process, and at once in this one."""
+    key, facts = _sold_out_key(batch.pk), _sold_out_facts(batch)
+    _cache_set(key, facts, SOLD_OUT_CACHE_SECONDS)
+    hold(key, facts, SOLD_OUT_HELD_SECONDS)
 
 
 def _sold_out() -> DomainError:
@@ -270,7 +283,7 @@ def _coupon_issue(*, batch: CouponBatch, member: Member, now) -> Coupon:
             if refused_by == _OVER_MEMBER_LIMIT:
                 raise _already_claimed() from None
             if refused_by == _OVERSOLD:
-                _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
+                _mark_sold_out(batch)
                 raise _sold_out() from None
             if not isinstance(error.__cause__, UniqueViolation):
                 raise
@@ -328,7 +341,7 @@ def coupon_claim(*, member: Member | None, batch: CouponBatch, now=None, sold_ou
     if not sold_out_flag_checked and _cache_get(_sold_out_key(batch.pk)):
         raise _sold_out()
     if batch.claimed >= batch.quantity:
-        _cache_set(_sold_out_key(batch.pk), _sold_out_facts(batch), SOLD_OUT_CACHE_SECONDS)
+        _mark_sold_out(batch)
         raise _sold_out()
     return _coupon_issue(batch=batch, member=member, now=now)
 

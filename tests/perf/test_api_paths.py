@@ -73,6 +73,29 @@ def test_sold_out_claims_are_answered_from_redis_and_still_without_it(api_client
     assert CouponBatch.objects.get(pk=batch.pk).claimed == 1
 
 
+def test_claims_while_coupons_remain_ask_redis_once_a_second(api_client, tree, monkeypatch):
+    from benefits import coupon_services
+
+    asked = []
+    cache_get = coupon_services._cache_get
+    monkeypatch.setattr(coupon_services, "_cache_get", lambda key: asked.append(key) or cache_get(key))
+    monkeypatch.setattr(coupon_services, "SOLD_OUT_UNKNOWN_HELD_SECONDS", 60)  # a slow machine's "second"
+    batch = make_batch(make_open_campaign(tree["district_a"]), quantity=2)
+    members = [make_member(tree["enterprise_a"]) for _ in range(4)]
+    path = f"/api/v1/coupon-batches/{batch.pk}/claim/"
+    statuses = [api_client.post(path, **bearer(member)).status_code for member in members[:2]]
+    assert statuses == [201, 201] and len(asked) == 1  # the second claim trusted the first's answer
+    # Within that second the batch sold out: the database refuses, and the process knows from then on.
+    response = api_client.post(path, **bearer(members[2]))
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    headers = bearer(members[3])
+    response, sqls = counted(lambda: api_client.post(path, **headers))
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    assert len(sqls) == 1 and "core_apitoken" in sqls[0] and len(asked) == 1
+    assert cache.get(coupon_services._sold_out_key(batch.pk))["mode"] == CouponBatch.Mode.FIRST_COME
+    assert CouponBatch.objects.get(pk=batch.pk).claimed == 2
+
+
 def test_short_first_page_needs_no_count(api_client, tree):
     for n in range(3):
         make_station(tree["street_a"], lat=24.874 + n / 1000, name=f"驿站{n}")

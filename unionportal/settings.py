@@ -48,12 +48,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "unionportal.core.content_security.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, sign-in and messages layers, which stand aside for API calls that carry
+    # no cookie (core.page_middleware). CSRF stays Django's own, as its deploy check asks.
+    "unionportal.core.page_middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "unionportal.core.page_middleware.AuthenticationMiddleware",
+    "unionportal.core.page_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "unionportal.core.middleware.DatabaseUnavailableMiddleware",
 ]

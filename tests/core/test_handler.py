@@ -60,3 +60,25 @@ def test_a_path_that_resolves_to_nothing_is_not_remembered(served):
         status, body = served("/api/v1/no-such-thing/")
         assert status == 404 and b'"code":"not_found"' in body.replace(b" ", b"")
     assert resolved.cache_info().currsize == 0
+
+
+def test_a_cookieless_api_call_skips_the_pages_layers_and_keeps_the_headers(api_client):
+    member = make_member(make_tree()["enterprise_a"])
+    raw, _token = api_token_issue(user=member.user, lifetime=timedelta(hours=1))
+    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    request = response.wsgi_request
+    assert not hasattr(request, "session") and not hasattr(request, "_messages")
+    assert "Set-Cookie" not in response
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("default-src 'none'")
+    # With a cookie the call is a browser's: its session signs it in, as before.
+    api_client.force_login(member.user)
+    response = api_client.get("/api/v1/me/")
+    assert response.status_code == 200 and response.json()["card_number"] == member.card_number
+    assert hasattr(response.wsgi_request, "session")
+
+
+def test_pages_keep_every_layer(client):
+    response = client.get("/")
+    assert hasattr(response.wsgi_request, "session") and hasattr(response.wsgi_request, "_messages")

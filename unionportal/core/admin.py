@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members.admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin
 
-from .admin_filters import IndexedValuesFilter
+from .admin_filters import AuditActionFilter, NotificationEventFilter
+from .event_labels import AUDIT_ACTIONS, NOTIFICATION_EVENTS, label
 from .models import ApiKey, AuditLog, Notification
 from .services import api_key_issue
 
@@ -50,12 +52,16 @@ class ApiKeyAdmin(SuperuserOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(SuperuserOnlyAdmin):
-    list_display = ("event", "user", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status", ("event", IndexedValuesFilter))
+    list_display = ("created_at", "event_label", "user", "status", "attempts", "sent_at")
+    list_filter = ("status", ("event", NotificationEventFilter))
     list_select_related = ("user",)
     paginator = CappedCountPaginator  # every message to every member
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    readonly_fields = fields = ["event_label" if f.name == "event" else f.name for f in Notification._meta.fields]
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("event"), ordering="event")
+    def event_label(self, notification):
+        return label(NOTIFICATION_EVENTS, notification.event)
 
     def has_add_permission(self, request):
         return False
@@ -66,11 +72,17 @@ class NotificationAdmin(SuperuserOnlyAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ScopedAdmin):
-    list_display = ("created_at", "actor", "action", "content_type", "object_id")
+    list_display = ("created_at", "actor", "action_label", "content_type", "object_id")
     list_select_related = ("actor", "content_type")  # not two queries per row
-    list_filter = (("action", IndexedValuesFilter),)
-    readonly_fields = ("created_at", "actor", "action", "content_type", "object_id", "organization_path", "changes")
+    list_filter = (("action", AuditActionFilter),)
+    readonly_fields = fields = (
+        "created_at", "actor", "action_label", "content_type", "object_id", "organization_path", "changes",
+    )
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("action"), ordering="action")
+    def action_label(self, entry):
+        return label(AUDIT_ACTIONS, entry.action)
 
     def has_add_permission(self, request):
         return False

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.db import connection
 
+from .event_labels import AUDIT_ACTIONS, NOTIFICATION_EVENTS
+
 
 class IndexedValuesFilter(admin.AllValuesFieldListFilter):
     """Django's "all values" filter, its values found by skipping through the column's index.
@@ -13,9 +15,23 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
     people's data, so a staff member sees the same list whatever their tree.
     """
 
+    labels: dict = {}  # what each value is called on screen (core.event_labels); else the value
+
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.lookup_choices = distinct_values(model._meta.db_table, field.column)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": self.labels.get(choice["display"], choice["display"])}
+
+
+class AuditActionFilter(IndexedValuesFilter):
+    labels = AUDIT_ACTIONS
+
+
+class NotificationEventFilter(IndexedValuesFilter):
+    labels = NOTIFICATION_EVENTS
 
 
 def distinct_values(table: str, column: str) -> list:

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .event_labels import AUDIT_ACTIONS, NOTIFICATION_EVENTS, label
+
 
 class ApiToken(models.Model):
     """An expiring bearer token for a member or staff member; only its hash is stored."""
@@ -96,7 +98,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event} → {self.user_id} ({self.status})"
+        return f"{label(NOTIFICATION_EVENTS, self.event)} → {self.user_id} ({self.get_status_display()})"
 
 
 class AuditLog(models.Model):
@@ -107,10 +109,10 @@ class AuditLog(models.Model):
         verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
+    object_id = models.CharField(_("object id"), max_length=64)
     # The organisation path of the object, so staff see only their tree's audit rows.
-    organization_path = models.CharField(max_length=255, blank=True, default="")
+    organization_path = models.CharField(_("union path"), max_length=255, blank=True, default="")
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
@@ -126,4 +128,4 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action} {self.content_type.model}#{self.object_id}"
+        return f"{label(AUDIT_ACTIONS, self.action)} · {self.content_type.name} #{self.object_id}"

@@ -4,7 +4,7 @@ drift with the machine.
 CPU time on a shared machine moves by half between runs, and a ratio to hello with it; the
 number of instructions a process executes for the same answers on the same data moves by a
 few per cent at most (hash seeds, garbage collection). Each scenario's requests go through
-Django's WSGI handler in one Python process (no gunicorn, no wrk, no network), twice under
+the portal's WSGI handler (unionportal.wsgi) in one Python process (no gunicorn, no wrk, no network), twice under
 callgrind: once with FEW answers and once with MANY, after the same warm-up. The difference over
 MANY - FEW is what one answer costs the portal's process. PostgreSQL's and Redis's own work is
 not in it (the CPU lines of bench.scenarios give theirs).

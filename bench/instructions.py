@@ -4,10 +4,10 @@ drift with the machine.
 CPU time on a shared machine moves by half between runs, and a ratio to hello with it; the
 number of instructions a process executes for the same answers on the same data moves by a
 few per cent at most (hash seeds, garbage collection). Each scenario's requests go through
-the portal's WSGI handler (unionportal.wsgi) in one Python process (no gunicorn, no wrk, no network), twice under
-callgrind: once with FEW answers and once with MANY, after the same warm-up. The difference over
-MANY - FEW is what one answer costs the portal's process. PostgreSQL's and Redis's own work is
-not in it (the CPU lines of bench.scenarios give theirs).
+the portal's WSGI handler (unionportal.wsgi) in one Python process (no gunicorn, no wrk, no
+network), twice under callgrind: once with FEW answers and once with MANY, after the same
+warm-up. The difference over MANY - FEW is what one answer costs the portal's process.
+PostgreSQL's and Redis's own work is not in it (the CPU lines of bench.scenarios give theirs).
 
 Claims and redemptions change data: each of their answers must be a new claim or a first
 redemption. They take their lines from the far end of the last run's job (another member per

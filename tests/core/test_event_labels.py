@@ -51,6 +51,7 @@ def test_the_back_office_lists_show_labels_in_chinese_and_english(client):
     assert audit.count("会员资格审核通过") >= 2  # the row and the filter
     assert "something_new" in audit  # a name without a label shows as itself
     assert "对象类型" in audit and "?action=member_verified" in audit
+    assert "core/event_labels.css" in audit  # a label stays on one line on a phone
     messages = client.get("/admin/core/notification/", secure=True).content.decode()
     assert messages.count("申请已核准") >= 2 and "?event=aid_claim_approved" in messages
     client.cookies["django_language"] = "en"

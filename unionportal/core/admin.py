@@ -59,6 +59,9 @@ class NotificationAdmin(SuperuserOnlyAdmin):
     readonly_fields = fields = ["event_label" if f.name == "event" else f.name for f in Notification._meta.fields]
     show_full_result_count = False
 
+    class Media:
+        css = {"all": ("core/event_labels.css",)}
+
     @admin.display(description=gettext_lazy("event"), ordering="event")
     def event_label(self, notification):
         return label(NOTIFICATION_EVENTS, notification.event)
@@ -79,6 +82,9 @@ class AuditLogAdmin(ScopedAdmin):
         "created_at", "actor", "action_label", "content_type", "object_id", "organization_path", "changes",
     )
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ("core/event_labels.css",)}
 
     @admin.display(description=gettext_lazy("action"), ordering="action")
     def action_label(self, entry):

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise, which sends static files compressed already (core.compression).
+    "unionportal.core.compression.TextCompressionMiddleware",
     "unionportal.core.content_security.ContentSecurityPolicyMiddleware",
     # Django's session, sign-in and messages layers, which stand aside for API calls that carry
     # no cookie (core.page_middleware). CSRF stays Django's own, as its deploy check asks.

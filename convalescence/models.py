@@ -141,7 +141,7 @@ class Session(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("program"))
     organising_union = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="convalescence_sessions",
-        verbose_name=_("organising union"),
+        verbose_name=_("organising union"), db_index=False,
     )
     starts_on = models.DateField(_("first day"))
     ends_on = models.DateField(_("last day"))
@@ -230,7 +230,10 @@ class SubsidyRate(models.Model):
 class SeatQuota(models.Model):
     """Seats of a session set aside for one union (and everything under it)."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("convalescence session"))
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE,
+        related_name="quotas", verbose_name=_("convalescence session"), db_index=False,
+    )
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="convalescence_quotas", verbose_name=_("union"),
     )
@@ -275,8 +278,14 @@ SEAT_STATUSES = (NominationStatus.APPROVED, NominationStatus.CONFIRMED, Nominati
 class Nomination(models.Model):
     """A member put forward for a session, and everything that happened to it."""
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="nominations", verbose_name=_("convalescence session"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="convalescence_nominations", verbose_name=_("member"))
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT,
+        related_name="nominations", verbose_name=_("convalescence session"), db_index=False,
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT,
+        related_name="convalescence_nominations", verbose_name=_("member"), db_index=False,
+    )
     status = models.CharField(_("status"), max_length=16, choices=NominationStatus.choices, default=NominationStatus.NOMINATED)
     priority_score = models.PositiveSmallIntegerField(_("priority score"), default=0)
     priority_reasons = models.JSONField(_("priority reasons"), default=list, blank=True)
@@ -352,7 +361,9 @@ class Settlement(models.Model):
 class SettlementLine(models.Model):
     """One paying level's share: attendees × days × the rate in force on the first day."""
 
-    settlement = models.ForeignKey(Settlement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("settlement"))
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("settlement"), db_index=False,
+    )
     paying_level = models.CharField(_("paying level"), max_length=16, choices=PayingLevel.choices)
     rate = models.DecimalField(_("per person per day (CNY)"), max_digits=12, decimal_places=2)
     amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2)

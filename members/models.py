@@ -114,7 +114,6 @@ class Organization(MP_Node):
         verbose_name = _("union organisation")
         verbose_name_plural = _("union organisations")
         indexes = [
-            models.Index(fields=["path"], name="org_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["kind"], name="org_kind_idx"),
             GinIndex(fields=["search_tokens"], name="org_search_tokens_gin"),
         ]
@@ -220,7 +219,10 @@ class Member(models.Model):
         COUNTY = "county", _("County")
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="member", verbose_name=_("user"))
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="members", verbose_name=_("grassroots union"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT,
+        related_name="members", verbose_name=_("grassroots union"), db_index=False,
+    )
     name = models.CharField(_("real name"), max_length=64)
     id_number = EncryptedTextField(_("resident ID number"))
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -340,7 +342,9 @@ class ConsentVersion(models.Model):
 class Consent(models.Model):
     """A person's consent to one version: which one, when; withdrawn when they leave."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("user"), db_index=False,
+    )
     version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="consents", verbose_name=_("version"))
     given_at = models.DateTimeField(_("given at"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)

@@ -86,7 +86,6 @@ class Station(models.Model):
         indexes = [
             GinIndex(fields=["amenities"], name="station_amenities_gin"),
             models.Index(fields=["kind"], name="station_kind_idx", condition=Q(is_active=True)),
-            models.Index(fields=["organization"], name="station_org_idx"),
             # q= matches with LIKE '%…%' (station names are Chinese: no case to fold).
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="station_name_trgm"),
             GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="station_address_trgm"),
@@ -145,7 +144,9 @@ class OpeningHours(models.Model):
 class OpeningException(models.Model):
     """A day that differs from the week: closed (holiday, repairs) or other hours within the day."""
 
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="opening_exceptions", verbose_name=_("station"))
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="opening_exceptions", verbose_name=_("station"), db_index=False,
+    )
     date = models.DateField(_("date"))
     is_closed = models.BooleanField(_("closed all day"), default=True)
     opens_at = models.TimeField(_("opens at"), null=True, blank=True)
@@ -229,7 +230,9 @@ class ServiceSession(models.Model):
         PATROL_CLINIC = "patrol_clinic", _("Patrol clinic")
         LECTURE = "lecture", _("Health lecture")
 
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("station"))
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("station"), db_index=False,
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=128)
     starts_at = models.DateTimeField(_("starts at"))
@@ -265,7 +268,9 @@ class SessionBooking(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     session = models.ForeignKey(ServiceSession, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("session"))
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="session_bookings", verbose_name=_("member"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="session_bookings", verbose_name=_("member"), db_index=False,
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.BOOKED)
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -359,7 +364,9 @@ class HealthReading(models.Model):
     """
 
     station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="health_readings", verbose_name=_("station"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="health_readings", verbose_name=_("member"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="health_readings", verbose_name=_("member"), db_index=False,
+    )
     measured_at = models.DateTimeField(_("measured at"))
     data = EncryptedTextField(_("readings"))  # JSON: {"values": {...}, "flags": {...}, "advice": ..., "level": ...}
     is_abnormal = models.BooleanField(_("outside the normal range"), default=False)
@@ -394,7 +401,9 @@ class Visit(models.Model):
         KIOSK = "kiosk", _("Health kiosk")
         STAFF = "staff", _("Entered by staff")
 
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="visits", verbose_name=_("station"))
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="visits", verbose_name=_("station"), db_index=False,
+    )
     member = models.ForeignKey(
         Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="station_visits", verbose_name=_("member"),
     )
@@ -418,7 +427,9 @@ class Visit(models.Model):
 
 
 class Rating(models.Model):
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("station"))
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="ratings", verbose_name=_("station"), db_index=False,
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="station_ratings", verbose_name=_("member"))
     score = models.PositiveSmallIntegerField(_("stars"))
     comment = models.CharField(_("comment"), max_length=500, blank=True)

@@ -62,7 +62,7 @@ class AidPlan(models.Model):
     """A yearly mutual-aid plan of the federation with its terms (data, not code)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="aid_plans", verbose_name=_("run by"),
+        Organization, on_delete=models.PROTECT, related_name="aid_plans", verbose_name=_("run by"), db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("plan year"))
     title = models.CharField(_("title"), max_length=128)
@@ -148,8 +148,12 @@ class AidEnrolment(models.Model):
         MEMBER = "member", _("The member")
         EMPLOYER = "employer", _("The employer or union")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="aid_enrolments", verbose_name=_("member"))
-    plan = models.ForeignKey(AidPlan, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("plan"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="aid_enrolments", verbose_name=_("member"), db_index=False,
+    )
+    plan = models.ForeignKey(
+        AidPlan, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("plan"), db_index=False,
+    )
     paid_by = models.CharField(_("paid by"), max_length=16, choices=PaidBy.choices, default=PaidBy.MEMBER)
     payment_reference = models.CharField(_("payment reference"), max_length=64)
     enrolled_by = models.ForeignKey(
@@ -233,8 +237,12 @@ class AidClaim(models.Model):
     OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.RESUBMITTED)
     DECIDED_WITH_PAYOUT = (Status.APPROVED, Status.PAID)
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="aid_claims", verbose_name=_("member"))
-    plan = models.ForeignKey(AidPlan, on_delete=models.PROTECT, related_name="claims", verbose_name=_("plan"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="aid_claims", verbose_name=_("member"), db_index=False,
+    )
+    plan = models.ForeignKey(
+        AidPlan, on_delete=models.PROTECT, related_name="claims", verbose_name=_("plan"), db_index=False,
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=AidClaimKind.choices, default=AidClaimKind.HOSPITALISATION)
     hospital = models.CharField(_("hospital"), max_length=128)
     admitted_on = models.DateField(_("admitted on"))
@@ -309,7 +317,9 @@ class AidClaimInvoice(models.Model):
     """An invoice number on a claim; each is claimed once per plan."""
 
     claim = models.ForeignKey(AidClaim, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("claim"))
-    plan = models.ForeignKey(AidPlan, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
+    plan = models.ForeignKey(
+        AidPlan, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"), db_index=False,
+    )
     invoice_number = models.CharField(_("invoice number"), max_length=64)
 
     class Meta:
@@ -365,7 +375,9 @@ class MemberAidYear(models.Model):
     """A member's approved totals under one plan: the payout rule's D, B0 and A (and the
     major-illness O0 and R). Locked (select_for_update) while a claim is approved."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="aid_years", verbose_name=_("member"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="aid_years", verbose_name=_("member"), db_index=False,
+    )
     plan = models.ForeignKey(AidPlan, on_delete=models.PROTECT, related_name="member_years", verbose_name=_("plan"))
     deductible_used = models.DecimalField(_("deductible used"), **MONEY, default=ZERO)
     base_used = models.DecimalField(_("segment base used"), **MONEY, default=ZERO)

@@ -144,7 +144,10 @@ class CouponClaimCount(models.Model):
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    batch = models.ForeignKey(CouponBatch, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # Found by claim_count_batch_member (a batch's rows all have one): no index of its own.
+    batch = models.ForeignKey(
+        CouponBatch, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False,
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     claimed = models.PositiveSmallIntegerField(default=0)
     claim_limit = models.PositiveSmallIntegerField()
@@ -170,9 +173,16 @@ class Coupon(models.Model):
         EXPIRED = "expired", _("Expired")
         VOID = "void", _("Voided")
 
-    batch = models.ForeignKey(CouponBatch, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("batch"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("member"))
-    code = models.CharField(_("coupon code"), max_length=24, unique=True)
+    # Every claim writes a row into each of this table's indexes, and every redemption (status
+    # is indexed) again: the batch and member are found by the indexes below that lead with
+    # them, the code by its unique constraint alone (only ever looked up whole).
+    batch = models.ForeignKey(
+        CouponBatch, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("batch"), db_index=False,
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("member"), db_index=False,
+    )
+    code = models.CharField(_("coupon code"), max_length=24)
     pickup_code = models.CharField(_("pickup code"), max_length=8, blank=True, default="")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ISSUED)
     issued_at = models.DateTimeField(_("claimed at"))
@@ -180,7 +190,7 @@ class Coupon(models.Model):
     redeemed_at = models.DateTimeField(_("used at"), null=True, blank=True)
     redeemed_by = models.ForeignKey(
         Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="redeemed_coupons",
-        verbose_name=_("used at merchant"),
+        verbose_name=_("used at merchant"), db_index=False,
     )
     void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
 
@@ -194,8 +204,11 @@ class Coupon(models.Model):
             models.Index(fields=["batch", "status"], name="coupon_batch_status_idx"),
             models.Index(fields=["expires_at"], condition=Q(status="issued"), name="coupon_expiry_due_idx"),
             models.Index(fields=["pickup_code"], condition=~Q(pickup_code=""), name="coupon_pickup_lookup_idx"),
+            # Unused coupons, most of them, have no merchant: only the used ones are indexed.
+            models.Index(fields=["redeemed_by"], condition=Q(redeemed_by__isnull=False), name="coupon_redeemed_by_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="coupon_code_unique"),
             models.UniqueConstraint(
                 fields=["pickup_code"], condition=Q(status="issued") & ~Q(pickup_code=""),
                 name="coupon_live_pickup_code_unique",
@@ -213,7 +226,10 @@ class Coupon(models.Model):
 class Redemption(models.Model):
     """One redeem call of a merchant, keyed by its Idempotency-Key: replays answer the same."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("merchant"))
+    # Found by redemption_merchant_idx and the idempotency key's constraint, which lead with it.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("merchant"), db_index=False,
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=128)
     request_fingerprint = models.CharField(max_length=64)
     coupon = models.ForeignKey(
@@ -247,7 +263,9 @@ class LotteryApplication(models.Model):
         WON = "won", _("Won")
         LOST = "lost", _("Not drawn")
 
-    batch = models.ForeignKey(CouponBatch, on_delete=models.CASCADE, related_name="applications", verbose_name=_("batch"))
+    batch = models.ForeignKey(
+        CouponBatch, on_delete=models.CASCADE, related_name="applications", verbose_name=_("batch"), db_index=False,
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="lottery_applications", verbose_name=_("member"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.APPLIED)
     draw_position = models.PositiveIntegerField(_("position in the draw"), null=True, blank=True)

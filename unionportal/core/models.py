@@ -70,7 +70,8 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient"),
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+        related_name="notifications", verbose_name=_("recipient"), db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=16, default="sms")
     event = models.CharField(_("event"), max_length=64, help_text=_("Machine-readable cause, e.g. member_verified."))
@@ -109,7 +110,10 @@ class AuditLog(models.Model):
         verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
+    # Found by audit_object_idx, which leads with it.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, verbose_name=_("object type"), db_index=False,
+    )
     object_id = models.CharField(_("object id"), max_length=64)
     # The organisation path of the object, so staff see only their tree's audit rows.
     organization_path = models.CharField(_("union path"), max_length=255, blank=True, default="")

@@ -1,7 +1,8 @@
 # The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
 # `make bench` measures the portal at city scale (see bench/run.sh); `make bench-instructions`
-# counts its instructions per answer (bench/instructions.py).
-.PHONY: run test bench bench-instructions setup services stop messages
+# counts its instructions per answer (bench/instructions.py); `make bench-profile` samples where
+# a served answer's time goes (bench/served_profile.py).
+.PHONY: run test bench bench-instructions bench-profile setup services stop messages
 
 run:
 	./scripts/run.sh
@@ -15,6 +16,10 @@ bench:
 # Instructions per answer, counted by valgrind: slower, but it does not drift with the machine.
 bench-instructions:
 	./bench/instructions.sh $(ARGS)
+
+# py-spy's samples of the served portal, by step of the answer, per ratio scenario.
+bench-profile:
+	./bench/profile.sh $(ARGS)
 
 # Packages, services, migrations, translations and static files, without serving.
 setup:

@@ -38,10 +38,12 @@ def when_ready(server):
     garbage collector's reach. A full collection in a worker then scans only what that worker
     made, instead of pausing a request for a tenth of a second to walk Django's whole import
     graph (and the workers keep sharing those pages with the master)."""
-    from django.db import connections
-    from django.urls import get_resolver
+    from importlib import import_module
 
-    get_resolver().url_patterns
+    from django.conf import settings
+    from django.db import connections
+
+    import_module(settings.ROOT_URLCONF)  # its include()s import the apps' URLs and views
     connections.close_all()  # should an import have connected, no worker inherits its socket
     gc.collect()
     gc.freeze()

@@ -298,6 +298,9 @@ class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     inlines = [AidClaimDocumentInline]
     actions = ["start_review", "approve_selected", "return_selected", "reject_selected", "pay_selected"]
     staff_may_add = False
+
+    class Media:
+        css = {"all": ("benefits/aid_admin.css",)}
     fieldsets = (
         (None, {"fields": ("member_details", "plan", "kind", "hospital", "admitted_on", "discharged_on",
                            "invoice_list", "payee_bank", "payee_account_masked")}),

@@ -83,4 +83,15 @@ def test_reviewer_sees_the_breakdown_and_the_district_report(page, live_server):
     page.goto(live_server.url + f"/admin/benefits/aidplan/{plan.pk}/report/")
     assert "鲤城区总工会" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "aid-admin-report.png"), full_page=True)
+    # The queue on a phone: names and hospitals stay on one line; the table scrolls sideways.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/admin/benefits/aidclaim/?status=all")
+    one_line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#result_list td.field-hospital')).lineHeight)")
+    heights = page.eval_on_selector_all(  # of each cell's text, whatever the row's height
+        "#result_list td.field-member_name, #result_list td.field-kind, #result_list td.field-hospital",
+        "cells => cells.map(cell => { const r = document.createRange(); r.selectNodeContents(cell);"
+        " return r.getBoundingClientRect().height; })",
+    )
+    assert heights and max(heights) < 1.5 * one_line
+    page.screenshot(path=str(ARTIFACTS / "aid-admin-queue-360.png"), full_page=True)
     assert page.failed_requests == []

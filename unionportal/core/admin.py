@@ -52,7 +52,8 @@ class ApiKeyAdmin(SuperuserOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(SuperuserOnlyAdmin):
-    list_display = ("created_at", "event_label", "user", "status", "attempts", "sent_at")
+    # Attempts and the last error are on each message's page: the list stays one screen wide.
+    list_display = ("created_at", "event_label", "user", "status", "sent_at")
     list_filter = ("status", ("event", NotificationEventFilter))
     list_select_related = ("user",)
     paginator = CappedCountPaginator  # every message to every member
@@ -60,7 +61,7 @@ class NotificationAdmin(SuperuserOnlyAdmin):
     show_full_result_count = False
 
     class Media:
-        css = {"all": ("core/event_labels.css",)}
+        css = {"all": ("core/event_labels.css", "core/message_list.css")}
 
     @admin.display(description=gettext_lazy("event"), ordering="event")
     def event_label(self, notification):

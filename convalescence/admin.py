@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
-from members.admin_scoping import ScopedAdmin, role_allows
+from members.admin_scoping import ListAtScaleAdmin, ScopedAdmin, role_allows
 from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_name
@@ -337,7 +337,7 @@ class SubsidyRateForm(forms.ModelForm):
 
 
 @admin.register(SubsidyRate)
-class SubsidyRateAdmin(admin.ModelAdmin):
+class SubsidyRateAdmin(ListAtScaleAdmin):
     """Every staff member may read the rates; only the city federation's superusers set them."""
 
     form = SubsidyRateForm

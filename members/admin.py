@@ -16,12 +16,12 @@ from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log
 
 from . import rules, selectors, services
-from .admin_scoping import CappedCountPaginator, ScopedAdmin, role_allows
+from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin, role_allows
 from .models import (
     ConsentVersion, Member, MemberTransfer, Organization, PendingMember, PersonalDataAccess, RosterImport,
     StaffAssignment, User, phone_hash,
 )
-from .scoping import is_in_scope, scope_queryset, staff_assignment
+from .scoping import cached_staff_assignment, is_in_scope, scope_queryset, staff_assignment
 
 # --- Shared pieces ---------------------------------------------------------------------
 
@@ -42,7 +42,7 @@ class UnionTreeFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         selected = self._selected(request)
         if selected is None:
-            assignment = staff_assignment(request.user)
+            assignment = cached_staff_assignment(request.user)
             roots = ([assignment.organization] if assignment else list(Organization.objects.get_root_nodes()[:5]))
             options = []
             for root in roots:
@@ -127,7 +127,6 @@ class OrganizationAdmin(ScopedAdmin):
     search_fields = ("name",)
     ordering = ("path",)
     show_full_result_count = False
-    list_per_page = 50
 
     @admin.display(description=_("part of"))
     def ancestors(self, organization):
@@ -327,7 +326,6 @@ class MemberAdmin(ScopedAdmin):
     search_help_text = _("Name (from its start), card number, or a full ID or mobile number.")
     list_select_related = ("organization", "user")
     show_full_result_count = False
-    list_per_page = 50  # a page a person reads; half the rendering of Django's 100
     ordering = ("-pk",)
     inlines = [TransferInline]
     actions = ["verify_selected", "reject_selected", "transfer_selected", "export_selected"]
@@ -578,7 +576,7 @@ class SuperuserOnly:
 
 
 @admin.register(ConsentVersion)
-class ConsentVersionAdmin(SuperuserOnly, admin.ModelAdmin):
+class ConsentVersionAdmin(SuperuserOnly, ListAtScaleAdmin):
     list_display = ("version", "title", "published_at")
 
     def get_readonly_fields(self, request, obj=None):
@@ -612,13 +610,12 @@ class UserCreationForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(SuperuserOnly, admin.ModelAdmin):
+class UserAdmin(SuperuserOnly, ListAtScaleAdmin):
     list_display = ("name", "masked_phone", "is_staff", "is_superuser", "is_active", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("name",)
     search_help_text = _("Name (from its start) or a full mobile number.")
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-option counts would count the whole table
     paginator = CappedCountPaginator
     ordering = ("-pk",)
     fields = ("name", "masked_phone", "is_active", "is_staff", "is_superuser", "preferred_language", "date_joined",

@@ -116,6 +116,9 @@ class Organization(MP_Node):
         indexes = [
             models.Index(fields=["kind"], name="org_kind_idx"),
             GinIndex(fields=["search_tokens"], name="org_search_tokens_gin"),
+            # A union's children (depth one below, path under it): the tree filter on every
+            # back-office list. By path alone, the city's children meant reading every union.
+            models.Index(fields=["depth", "path"], name="org_depth_path_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -19,22 +19,26 @@ def scope_prefix(user) -> str | None:
         return None
     if user.is_superuser:
         return _ALL
-    cached = getattr(user, "_scope_prefix", False)
-    if cached is not False:
-        return cached
-    assignment = (
-        StaffAssignment.objects.filter(user=user).select_related("organization").first()
-        if user.is_staff else None
-    )
-    prefix = assignment.organization.path if assignment else None
-    user._scope_prefix = prefix
-    return prefix
+    assignment = cached_staff_assignment(user)
+    return assignment.organization.path if assignment else None
 
 
 def staff_assignment(user) -> StaffAssignment | None:
+    """The staff member's assignment as it stands: for a service deciding what they may do."""
     if user is None or not user.is_authenticated or not user.is_staff:
         return None
     return StaffAssignment.objects.filter(user=user).select_related("organization").first()
+
+
+def cached_staff_assignment(user) -> StaffAssignment | None:
+    """The assignment read once per user object, that is once per request: a back-office page
+    asks for it in its scope, each model's permissions and its union filter."""
+    cached = getattr(user, "_staff_assignment_cache", False)
+    if cached is False:
+        cached = staff_assignment(user)
+        if user is not None:
+            user._staff_assignment_cache = cached
+    return cached
 
 
 def scope_queryset(queryset: QuerySet, user) -> QuerySet:

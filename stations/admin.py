@@ -150,7 +150,6 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
     search_fields = ("name", "address", "host")
     list_select_related = ("organization",)
     show_full_result_count = False
-    list_per_page = 50
     readonly_fields = ("rating_display", "poster_link")
     fieldsets = (
         (None, {"fields": ("name", "kind", "organization", "host", "address", "location", "is_active")}),

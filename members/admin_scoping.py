@@ -70,7 +70,7 @@ class ListAtScaleAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def action_checkbox(self, obj):
-        # Django renders a form widget template per row; on a 100-row change list that was
+        # Django renders a form widget template per row; on a long change list that was
         # the largest part of the page's time. Same markup, written directly.
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',

@@ -1,7 +1,7 @@
 """Answers sent gzip-compressed to clients that accept it: Django's GZipMiddleware, for text.
 
-A map viewport's GeoJSON is about 290 KB and a back-office list of a hundred rows a few
-hundred more; compressed they are a tenth of that, which on a worker's phone on a poor network
+A map viewport's GeoJSON is about 290 KB and a back-office list of fifty rows 60–70 KB;
+compressed they are a tenth of that, which on a worker's phone on a poor network
 is the difference between a map that draws and one that does not. Static files are already
 sent compressed (whitenoise), uploaded photos and PDFs are compressed formats of their own, and
 an answer that fits in one network packet gains nothing: those are left as they are.

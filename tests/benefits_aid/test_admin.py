@@ -1,7 +1,9 @@
 """The back office: the claims queue and its actions, plans, bulk enrolment, payment export."""
 
 import io
+import re
 from decimal import Decimal as D
+from urllib.parse import parse_qsl
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -207,3 +209,6 @@ def test_queue_opens_on_waiting_claims_and_keeps_the_others_a_click_away(client,
     # A claim searched by its number is found whatever its status, unless a status is chosen.
     assert listed({"q": str(approved_claim.pk)})[0] == {approved_claim.pk}
     assert listed({"q": str(approved_claim.pk), "status": "waiting"})[0] == set()
+    # "Show all" beside the result count shows every claim, not the waiting ones again.
+    show_all = re.search(r'<span class="small quiet">[^<]*<a href="\?([^"]*)"', listed()[1]).group(1)
+    assert listed(dict(parse_qsl(show_all)))[0] == {waiting.pk, approved_claim.pk}

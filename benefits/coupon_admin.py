@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import WorkerCategory
-from members.scoping import staff_assignment
+from members.scoping import cached_staff_assignment
 from unionportal.core.admin_filters import IndexedValuesFilter
 from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
@@ -214,7 +214,7 @@ class CampaignAdmin(StatsExport, ScopedAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        assignment = staff_assignment(request.user)
+        assignment = cached_staff_assignment(request.user)
         if assignment:
             initial.setdefault("organization", assignment.organization.pk)
         return initial

@@ -452,7 +452,7 @@ class MemberAdmin(ScopedAdmin):
         ] + super().get_urls()
 
     def may_reveal(self, request) -> bool:
-        assignment = staff_assignment(request.user)
+        assignment = cached_staff_assignment(request.user)
         return bool(assignment and assignment.can_reveal_personal_data)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

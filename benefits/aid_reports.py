@@ -51,14 +51,14 @@ def aid_plan_district_report(plan: AidPlan, user) -> list[DistrictRow]:
         if item["key"] in rows:
             rows[item["key"]].active_members = item["n"]
     enrolments = scope_queryset(AidEnrolment.objects.filter(plan=plan), user)
-    for item in enrolments.annotate(key=_district_key("member__organization__path")).values("key").annotate(
+    for item in enrolments.annotate(key=_district_key("organization__path")).values("key").annotate(
             n=Count("pk")):
         if item["key"] in rows:
             rows[item["key"]].enrolled = item["n"]
     claims = scope_queryset(AidClaim.objects.filter(plan=plan), user)
     decided = Q(status__in=[AidClaim.Status.APPROVED, AidClaim.Status.PAID, AidClaim.Status.REJECTED])
     with_payout = Q(status__in=[AidClaim.Status.APPROVED, AidClaim.Status.PAID])
-    grouped = claims.annotate(key=_district_key("member__organization__path")).values("key").annotate(
+    grouped = claims.annotate(key=_district_key("organization__path")).values("key").annotate(
         filed=Count("pk"),
         approved=Count("pk", filter=with_payout),
         paid=Count("pk", filter=Q(status=AidClaim.Status.PAID)),

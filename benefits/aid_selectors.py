@@ -30,7 +30,7 @@ def aid_claims_visible_to(user) -> QuerySet:
     own = Q(member__user=user)
     if prefix is None:
         return claims.filter(own)
-    return claims.filter(own | Q(member__organization__path__startswith=prefix))
+    return claims.filter(own | Q(organization__path__startswith=prefix))
 
 
 def aid_claim_document_visible_to(user, *, claim_id: int, document_id: int) -> AidClaimDocument | None:

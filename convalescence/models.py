@@ -306,7 +306,14 @@ class Nomination(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    SCOPE_PATH = "member__organization__path"
+    # The member's union, kept by the database (members.union_follows_member): written empty,
+    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
+        verbose_name=_("union"),
+    )
+
+    SCOPE_PATH = "organization__path"
 
     class Meta:
         verbose_name = _("nomination")

@@ -131,13 +131,13 @@ def _pool_room(session: Session, member: Member, statuses) -> int:
     quota = _quota_for(session, member)
     counted = session.nominations.filter(status__in=statuses)
     if quota is not None:
-        used = counted.filter(member__organization__path__startswith=quota.organization.path).count()
+        used = counted.filter(organization__path__startswith=quota.organization.path).count()
         return quota.seats - used
     quotas = list(session.quotas.select_related("organization"))
     open_seats = session.seats - sum(q.seats for q in quotas)
     outside = Q()
     for q in quotas:
-        outside &= ~Q(member__organization__path__startswith=q.organization.path)
+        outside &= ~Q(organization__path__startswith=q.organization.path)
     return open_seats - counted.filter(outside).count()
 
 

@@ -257,11 +257,12 @@ class Member(models.Model):
             models.Index(fields=["organization", "status"], name="member_org_status_idx"),
             models.Index(fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["worker_category"], name="member_category_idx"),
-            # Claims, enrolments and nominations reach their union through the member: this
-            # index answers "which union is member N in" without reading the member table.
-            models.Index(fields=["id"], include=["organization"], name="member_scope_cover_idx"),
         ]
         constraints = [
+            # What a member's enrolments, claims, aid years and nominations point at, so that
+            # their union moves with the member (members.union_follows_member); it also answers
+            # "which union is member N in" without reading the member table.
+            models.UniqueConstraint(fields=["id", "organization"], name="member_in_union_key"),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="member_rejected_has_reason",
             ),

@@ -162,7 +162,14 @@ class AidEnrolment(models.Model):
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
 
-    SCOPE_PATH = "member__organization__path"
+    # The member's union, kept by the database (members.union_follows_member): written empty,
+    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
+        verbose_name=_("union"),
+    )
+
+    SCOPE_PATH = "organization__path"
 
     class Meta:
         verbose_name = _("mutual-aid enrolment")
@@ -268,7 +275,14 @@ class AidClaim(models.Model):
         verbose_name=_("payment batch"),
     )
 
-    SCOPE_PATH = "member__organization__path"
+    # The member's union, kept by the database (members.union_follows_member): written empty,
+    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
+        verbose_name=_("union"),
+    )
+
+    SCOPE_PATH = "organization__path"
 
     class Meta:
         verbose_name = _("mutual-aid claim")
@@ -385,7 +399,14 @@ class MemberAidYear(models.Model):
     major_illness_spending = models.DecimalField(_("own spending counted for major-illness relief"), **MONEY, default=ZERO)
     major_illness_relief = models.DecimalField(_("major-illness relief approved"), **MONEY, default=ZERO)
 
-    SCOPE_PATH = "member__organization__path"
+    # The member's union, kept by the database (members.union_follows_member): written empty,
+    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
+        verbose_name=_("union"),
+    )
+
+    SCOPE_PATH = "organization__path"
 
     class Meta:
         verbose_name = _("member's mutual-aid year")

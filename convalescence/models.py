@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Organization, User
+from members.models import Member, Organization, User, members_union_field
 
 
 class DateRange(Func):
@@ -306,12 +306,7 @@ class Nomination(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
 
-    # The member's union, kept by the database (members.union_follows_member): written empty,
-    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
-        verbose_name=_("union"),
-    )
+    organization = members_union_field()
 
     SCOPE_PATH = "organization__path"
 

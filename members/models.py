@@ -201,6 +201,16 @@ class WorkerCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def members_union_field():
+    """The member's union on a row that belongs to a member (a claim, an enrolment, an aid year, a
+    nomination), kept by the database (members.union_follows_member): written empty, filled in
+    and moved with the member by PostgreSQL. Scoping reads it instead of each row's member."""
+    return models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
+        verbose_name=_("union"),
+    )
+
+
 class Member(models.Model):
     """A person's union membership; hangs off their user account."""
 

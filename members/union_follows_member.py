@@ -12,7 +12,7 @@ the member's union in their own `organization` column instead, and PostgreSQL ke
   moves the rows in the same statement that moves the member, whoever moves them.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 _FUNCTION = "member_union_fill"
 
@@ -30,11 +30,19 @@ CREATE_FUNCTION = migrations.RunSQL(
 )
 
 
-def follow_member_union(table: str) -> list:
-    """The migration steps that make `table`'s organization_id follow its member_id: filled in
-    for the rows already there, then kept by the trigger and the cascading key."""
+def _union_column(null: bool):
+    return models.ForeignKey(
+        "members.organization", on_delete=models.PROTECT, related_name="+", editable=False, default=None, null=null,
+        verbose_name="union",
+    )
+
+
+def follow_member_union(model_name: str, table: str) -> list:
+    """The migration steps that give `table` the member's union (members.members_union_field):
+    the column, filled in for the rows already there, then kept by the trigger and the key."""
     trigger, key = f"{table}_union_fill", f"{table}_member_union_fk"
     return [
+        migrations.AddField(model_name=model_name, name="organization", field=_union_column(null=True)),
         migrations.RunSQL(
             f"UPDATE {table} AS t SET organization_id = m.organization_id"
             f" FROM members_member AS m WHERE m.id = t.member_id;"
@@ -42,6 +50,7 @@ def follow_member_union(table: str) -> list:
             " SET CONSTRAINTS ALL IMMEDIATE;",
             migrations.RunSQL.noop,
         ),
+        migrations.AlterField(model_name=model_name, name="organization", field=_union_column(null=False)),
         migrations.RunSQL(
             f"""
             CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF member_id, organization_id ON {table}

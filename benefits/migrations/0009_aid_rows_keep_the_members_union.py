@@ -1,14 +1,6 @@
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 from members.union_follows_member import follow_member_union
-
-
-def _union(null: bool):
-    return models.ForeignKey(
-        default=None, editable=False, null=null, on_delete=django.db.models.deletion.PROTECT, related_name="+",
-        to="members.organization", verbose_name="union",
-    )
 
 
 class Migration(migrations.Migration):
@@ -20,12 +12,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        operation
-        for model, table in [("aidenrolment", "benefits_aidenrolment"), ("aidclaim", "benefits_aidclaim"),
-                             ("memberaidyear", "benefits_memberaidyear")]
-        for operation in [
-            migrations.AddField(model_name=model, name="organization", field=_union(null=True)),
-            *follow_member_union(table),
-            migrations.AlterField(model_name=model, name="organization", field=_union(null=False)),
-        ]
+        *follow_member_union("aidenrolment", "benefits_aidenrolment"),
+        *follow_member_union("aidclaim", "benefits_aidclaim"),
+        *follow_member_union("memberaidyear", "benefits_memberaidyear"),
     ]

@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Organization
+from members.models import Member, Organization, members_union_field
 from unionportal.core.pii import EncryptedTextField
 
 from .. import aid_rules
@@ -162,12 +162,7 @@ class AidEnrolment(models.Model):
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
 
-    # The member's union, kept by the database (members.union_follows_member): written empty,
-    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
-        verbose_name=_("union"),
-    )
+    organization = members_union_field()
 
     SCOPE_PATH = "organization__path"
 
@@ -275,12 +270,7 @@ class AidClaim(models.Model):
         verbose_name=_("payment batch"),
     )
 
-    # The member's union, kept by the database (members.union_follows_member): written empty,
-    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
-        verbose_name=_("union"),
-    )
+    organization = members_union_field()
 
     SCOPE_PATH = "organization__path"
 
@@ -399,12 +389,7 @@ class MemberAidYear(models.Model):
     major_illness_spending = models.DecimalField(_("own spending counted for major-illness relief"), **MONEY, default=ZERO)
     major_illness_relief = models.DecimalField(_("major-illness relief approved"), **MONEY, default=ZERO)
 
-    # The member's union, kept by the database (members.union_follows_member): written empty,
-    # filled in by PostgreSQL. The back office finds a union's rows by it, not through each member.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", editable=False, default=None,
-        verbose_name=_("union"),
-    )
+    organization = members_union_field()
 
     SCOPE_PATH = "organization__path"
 

@@ -1,14 +1,6 @@
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 from members.union_follows_member import follow_member_union
-
-
-def _union(null: bool):
-    return models.ForeignKey(
-        default=None, editable=False, null=null, on_delete=django.db.models.deletion.PROTECT, related_name="+",
-        to="members.organization", verbose_name="union",
-    )
 
 
 class Migration(migrations.Migration):
@@ -19,8 +11,4 @@ class Migration(migrations.Migration):
         ("members", "0008_member_in_union_key"),
     ]
 
-    operations = [
-        migrations.AddField(model_name="nomination", name="organization", field=_union(null=True)),
-        *follow_member_union("convalescence_nomination"),
-        migrations.AlterField(model_name="nomination", name="organization", field=_union(null=False)),
-    ]
+    operations = follow_member_union("nomination", "convalescence_nomination")

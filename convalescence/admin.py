@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
+from members.admin import UnionTreeFilter
 from members.admin_scoping import ListAtScaleAdmin, ScopedAdmin, role_allows
 from unionportal.core.admin_search import ExactSearchMixin
 from unionportal.core.errors import DomainError
@@ -253,10 +254,11 @@ class NominationAddForm(forms.ModelForm):
 
 @admin.register(Nomination)
 class NominationAdmin(ExactSearchMixin, ScopedAdmin):
-    list_display = ("member_name", "card_number", "session", "status", "priority_score", "respond_by", "checked_in_at")
-    list_filter = ("status", "session__program__kind")
+    list_display = ("member_name", "card_number", "union", "session", "status", "priority_score", "respond_by",
+                    "checked_in_at")
+    list_filter = ("status", "session__program__kind", UnionTreeFilter)
     search_fields = ("member__card_number", "session__id")
-    list_select_related = ("member", "session__program__base")
+    list_select_related = ("member", "organization", "session__program__base")
     show_full_result_count = False
     actions = ["approve", "check_in"]
     autocomplete_fields = ("member",)
@@ -271,6 +273,10 @@ class NominationAdmin(ExactSearchMixin, ScopedAdmin):
     @admin.display(description=_("card number"))
     def card_number(self, nomination):
         return nomination.member.card_number
+
+    @admin.display(description=_("grassroots union"))
+    def union(self, nomination):
+        return nomination.organization
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -134,6 +134,18 @@ def test_admin_finds_nominations_by_card_number_or_session_number(client, world)
     assert change not in client.get(changelist, {"q": world["member"].card_number}).content.decode()
 
 
+def test_admin_lists_nominations_by_union(client, world):
+    other = services.nomination_create(actor=world["city_staff"], session=world["session"],
+                                       member=make_member(world["enterprise_b"]))
+    changelist = reverse("admin:convalescence_nomination_changelist")
+    client.force_login(world["city_staff"])
+    page = client.get(changelist).content.decode()
+    assert world["enterprise_a"].name in page and world["enterprise_b"].name in page  # the union column
+    assert f"?union={world['district_a'].pk}" in page
+    listed = client.get(changelist, {"union": world["district_b"].pk}).context_data["cl"].result_list
+    assert [nomination.pk for nomination in listed] == [other.pk]
+
+
 def test_admin_base_page_has_the_map(client, world):
     client.force_login(world["city_staff"])
     base = world["session"].program.base

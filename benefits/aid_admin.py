@@ -300,7 +300,7 @@ class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     staff_may_add = False
 
     class Media:
-        css = {"all": ("benefits/aid_admin.css",)}
+        css = {"all": ("core/one_line_rows.css", "benefits/aid_admin.css")}
     fieldsets = (
         (None, {"fields": ("member_details", "plan", "kind", "hospital", "admitted_on", "discharged_on",
                            "invoice_list", "payee_bank", "payee_account_masked")}),

@@ -262,6 +262,10 @@ class NominationAdmin(ExactSearchMixin, ScopedAdmin):
     show_full_result_count = False
     actions = ["approve", "check_in"]
     autocomplete_fields = ("member",)
+
+    class Media:
+        css = {"all": ("core/one_line_rows.css",)}
+
     readonly_fields = ("session", "member_name", "status", "priority_score", "priority_reasons", "trip_starts_on",
                        "trip_ends_on", "nominated_by", "nominated_at", "decided_by", "decided_at", "respond_by",
                        "responded_at", "checked_in_at", "checked_in_by", "note")

@@ -93,3 +93,37 @@ def test_staff_read_the_yearly_report_with_its_chart(page, live_server):
     widths = [bars.nth(i).bounding_box()["width"] for i in range(bars.count())]
     assert max(widths) > 3 * min(widths) > 0  # the bars show the differences between districts
     page.screenshot(path=str(ARTIFACTS / "convalescence-report-2023.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_district_staff_narrow_nominations_to_one_union_on_a_phone(page, live_server):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "13900000002")  # 鲤城区总工会
+    page.fill("#id_password", "union-demo-2026")
+    page.click("input[type=submit]")
+    page.goto(live_server.url + "/admin/convalescence/nomination/")
+    unions = page.eval_on_selector_all("#result_list td.field-union", "cells => cells.map(c => c.innerText)")
+    assert unions, "the district's nominations are listed with their unions"
+    union = Nomination.objects.filter(organization__name=unions[0]).values_list("organization", flat=True)[0]
+    # The union filter narrows the list to that union's nominations, each named with it.
+    page.goto(live_server.url + f"/admin/convalescence/nomination/?union={union}")
+    narrowed = page.eval_on_selector_all("#result_list td.field-union", "cells => cells.map(c => c.innerText)")
+    assert narrowed and set(narrowed) == {unions[0]}
+    assert len(narrowed) == Nomination.objects.filter(organization=union).count()
+    # A name or a union reads on one line; the table scrolls sideways on the phone.
+    one_line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#result_list td.field-union')).lineHeight)")
+    heights = page.eval_on_selector_all(
+        "#result_list th.field-member_name, #result_list td.field-union",
+        "cells => cells.map(cell => { const r = document.createRange(); r.selectNodeContents(cell);"
+        " return r.getBoundingClientRect().height; })",
+    )
+    assert heights and max(heights) < 1.5 * one_line
+    page.screenshot(path=str(ARTIFACTS / "convalescence-admin-nominations-360.png"), full_page=True)
+    assert page.failed_requests == []

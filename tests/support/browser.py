@@ -44,3 +44,13 @@ def phone_page(browser, **context_options):
             and page.failed_requests.append(f"{request.url} {request.failure}"))
     page.on("response", lambda response: response.status >= 400 and page.failed_requests.append(response.url))
     return page
+
+
+def text_lines(page, cells: str) -> list[float]:
+    """How many lines each matching cell's text takes (its height over the cell's line height),
+    whatever the height of its row."""
+    return page.eval_on_selector_all(
+        cells,
+        "cells => cells.map(cell => { const r = document.createRange(); r.selectNodeContents(cell);"
+        " return r.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight); })",
+    )

@@ -35,7 +35,7 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
 
     from bench.generate import BENCH_CARD_PREFIX
-    from benefits.models import AidClaim, Coupon
+    from benefits.models import AidClaim, AidPlan, Coupon
     from convalescence.models import Nomination
     from members.models import Member, User
 
@@ -47,6 +47,7 @@ def main() -> int:
     nominee = Nomination.objects.filter(session__program__name__startswith="压测").order_by("-pk").values_list(
         "member__card_number", flat=True).first()
     coupon_code = Coupon.objects.order_by("-pk").values_list("code", flat=True).first()
+    plan_id = AidPlan.objects.filter(title__startswith="压测").order_by("-year").values_list("pk", flat=True).first()
     # As the server's master does before forking its workers (unionportal/gunicorn.conf.py).
     gc.collect()
     gc.freeze()
@@ -62,6 +63,9 @@ def main() -> int:
     ]
     if claimant and nominee:
         cases += [
+            # A plan's report per district: counts over every member and a year's enrolments and claims.
+            ("aid_plan_report_city", "13900000001", f"/admin/benefits/aidplan/{plan_id}/report/", 500),
+            ("aid_plan_report_district", "13900000002", f"/admin/benefits/aidplan/{plan_id}/report/", 500),
             ("aid_claim_changelist_city", "13900000001", "/admin/benefits/aidclaim/", 150),
             ("aid_claim_search_card", "13900000001", f"/admin/benefits/aidclaim/?q={claimant}", 50),
             ("aid_enrolment_changelist_city", "13900000001", "/admin/benefits/aidenrolment/", 150),

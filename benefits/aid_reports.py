@@ -41,20 +41,33 @@ def _district_key(lookup: str):
     return Substr(lookup, 1, Organization.steplen * DISTRICT_DEPTH)
 
 
+def _count_by_district(rows, user) -> dict[str, int]:
+    """How many of `rows` (scoped, with an organization) lie in each district path, counted per
+    union first and added up here: for the members, the (organization, status) index answers that
+    without reading a member row, where two million members joined to their unions and grouped
+    by path took six times as long."""
+    per_union = dict(rows.order_by().values_list("organization_id").annotate(n=Count("*")))
+    totals: dict[str, int] = {}
+    for pk, path in scope_queryset(Organization.objects.all(), user).values_list("pk", "path"):
+        if pk in per_union:
+            key = path[: Organization.steplen * DISTRICT_DEPTH]
+            totals[key] = totals.get(key, 0) + per_union[pk]
+    return totals
+
+
 def aid_plan_district_report(plan: AidPlan, user) -> list[DistrictRow]:
     """One row per district (in the caller's scope) for `plan`."""
     districts = scope_queryset(Organization.objects.filter(depth=DISTRICT_DEPTH), user).order_by("path")
     rows = {d.path: DistrictRow(d.name, d.path) for d in districts}
     # Staff below district level see their part of their district only.
     members = scope_queryset(Member.objects.filter(status=Member.Status.ACTIVE), user)
-    for item in members.annotate(key=_district_key("organization__path")).values("key").annotate(n=Count("pk")):
-        if item["key"] in rows:
-            rows[item["key"]].active_members = item["n"]
+    for key, count in _count_by_district(members, user).items():
+        if key in rows:
+            rows[key].active_members = count
     enrolments = scope_queryset(AidEnrolment.objects.filter(plan=plan), user)
-    for item in enrolments.annotate(key=_district_key("organization__path")).values("key").annotate(
-            n=Count("pk")):
-        if item["key"] in rows:
-            rows[item["key"]].enrolled = item["n"]
+    for key, count in _count_by_district(enrolments, user).items():
+        if key in rows:
+            rows[key].enrolled = count
     claims = scope_queryset(AidClaim.objects.filter(plan=plan), user)
     decided = Q(status__in=[AidClaim.Status.APPROVED, AidClaim.Status.PAID, AidClaim.Status.REJECTED])
     with_payout = Q(status__in=[AidClaim.Status.APPROVED, AidClaim.Status.PAID])

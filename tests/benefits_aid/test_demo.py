@@ -34,7 +34,7 @@ def test_district_report_and_its_xlsx(client, demo):
 
     from openpyxl import load_workbook
 
-    from members.models import User
+    from members.models import Member, User
 
     plan = AidPlan.objects.get(title="2026年度职工医疗互助保障计划")
     client.force_login(User.objects.get_by_phone("13900000001"))
@@ -47,6 +47,8 @@ def test_district_report_and_its_xlsx(client, demo):
     assert licheng.coverage_percent == (D(licheng.enrolled * 100) / licheng.active_members).quantize(
         D("0.1"), rounding="ROUND_HALF_UP")
     assert licheng.active_members >= 9 and licheng.average_days_to_decision == D("4.3")
+    assert licheng.active_members == Member.objects.filter(
+        status=Member.Status.ACTIVE, organization__path__startswith=licheng.path).count()
     assert "<svg" in page.content.decode()
     sheet = load_workbook(io.BytesIO(client.get(f"/admin/benefits/aidplan/{plan.pk}/report.xlsx").content)).active
     assert any(row[0] == "鲤城区总工会" and row[2] == licheng.enrolled for row in sheet.iter_rows(values_only=True))
@@ -54,3 +56,5 @@ def test_district_report_and_its_xlsx(client, demo):
     client.force_login(User.objects.get_by_phone("13900000003"))  # 丰泽区: its own district only
     rows = client.get(f"/admin/benefits/aidplan/{plan.pk}/report/").context["rows"]
     assert [row.name for row in rows] == ["丰泽区总工会"] and rows[0].claims_filed == 0
+    assert rows[0].active_members == Member.objects.filter(
+        status=Member.Status.ACTIVE, organization__path__startswith=rows[0].path).count() > 0

@@ -63,9 +63,12 @@ def main() -> int:
     ]
     if claimant and nominee:
         cases += [
-            # A plan's report per district: counts over every member and a year's enrolments and claims.
-            ("aid_plan_report_city", "13900000001", f"/admin/benefits/aidplan/{plan_id}/report/", 500),
-            ("aid_plan_report_district", "13900000002", f"/admin/benefits/aidplan/{plan_id}/report/", 500),
+            # Reports, within a second: a plan's per district (counts over every member and a
+            # year's enrolments and claims), and the stations' use over a month of visits.
+            ("aid_plan_report_city", "13900000001", f"/admin/benefits/aidplan/{plan_id}/report/", 1000),
+            ("aid_plan_report_district", "13900000002", f"/admin/benefits/aidplan/{plan_id}/report/", 1000),
+            ("station_usage_city", "13900000001", "/admin/stations/station/usage/", 1000),
+            ("station_usage_district", "13900000002", "/admin/stations/station/usage/", 1000),
             ("aid_claim_changelist_city", "13900000001", "/admin/benefits/aidclaim/", 150),
             ("aid_claim_search_card", "13900000001", f"/admin/benefits/aidclaim/?q={claimant}", 50),
             ("aid_enrolment_changelist_city", "13900000001", "/admin/benefits/aidenrolment/", 150),

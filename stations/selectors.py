@@ -311,13 +311,29 @@ def visits_per_period(user, *, station_id: int | None = None, by: str = "day", s
 
 
 def stations_by_use(user, *, since, limit: int = 10):
-    """(most used, least used) stations of the user's tree since a date; unused ones count 0."""
-    qs = stations_visible_to(user).filter(is_active=True).annotate(
-        visit_count=Count("visits", filter=Q(visits__visited_on__gte=since))
-    )
-    most = list(qs.order_by("-visit_count", "pk")[:limit])
-    least = list(qs.order_by("visit_count", "pk")[:limit])
-    return most, least
+    """(most used, least used) active stations of the user's tree since a date; unused ones count 0.
+
+    Counted from the period's visits alone, through the index on their day: counting every
+    station's visits of every day and filtering them in the count read the whole year twice.
+    """
+    stations = stations_visible_to(user).filter(is_active=True)
+    recent = Visit.objects.filter(station__in=stations, visited_on__gte=since)
+    per_station = recent.values("station_id").annotate(visits=Count("*"))
+    busiest = list(per_station.order_by("-visits", "station_id")[:limit])
+    unused = list(stations.exclude(Exists(recent.filter(station=OuterRef("pk")))).order_by("pk")[:limit])
+    quietest = list(per_station.order_by("visits", "station_id")[: limit - len(unused)]) if len(unused) < limit else []
+    by_pk = Station.objects.in_bulk([row["station_id"] for row in busiest + quietest])
+
+    def counted(rows):
+        listed = [by_pk[row["station_id"]] for row in rows]
+        for station, row in zip(listed, rows):
+            station.visit_count = row["visits"]
+        return listed
+
+    for station in unused:
+        station.visit_count = 0
+    most = counted(busiest)
+    return most + unused[: limit - len(most)], unused + counted(quietest)
 
 
 def health_readings_to_follow_up(user):

@@ -116,6 +116,30 @@ def test_usage_page_counts_visits_in_the_tree_only(client, tree):
     assert quiet.pk
 
 
+def test_usage_page_ranks_stations_by_their_visits_of_the_last_thirty_days(client, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    busy = make_station(tree["street_a"], name="忙碌驿站")
+    quiet = make_station(tree["street_a"], name="冷清驿站")
+    make_station(tree["street_a"], name="停用驿站", is_active=False)
+    for station, count in ((busy, 3), (quiet, 1)):
+        for _n in range(count):
+            services.visit_record(station=station, source="qr", visitor_category="courier")
+    services.visit_record(station=quiet, source="qr", visitor_category="courier",  # before the thirty days
+                          at=timezone.now() - timedelta(days=40))
+    client.force_login(make_staff(tree["district_a"]))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/admin/stations/station/usage/").content.decode()
+    most = page[page.index('id="most-used"'):page.index('id="least-used"')]
+    least = page[page.index('id="least-used"'):]
+    # Every active station was visited: the least used is the one with the fewest visits.
+    assert "忙碌驿站</a> — 3" in most and "冷清驿站</a> — 1" in least and "停用驿站" not in page
+    assert most.index("忙碌驿站") < most.index("冷清驿站") and least.index("冷清驿站") < least.index("忙碌驿站")
+    # Counted from the period's visits, never by joining every station to every visit it had.
+    assert not [q["sql"] for q in queries.captured_queries if 'LEFT OUTER JOIN "stations_visit"' in q["sql"]]
+
+
 def test_follow_up_list_is_scoped_and_every_look_is_logged(client, tree):
     station = make_station(tree["street_a"], kind=Station.Kind.HEALTH_STATION, name="甲区健康驿站")
     other = make_station(tree["street_b"], kind=Station.Kind.HEALTH_STATION, name="乙区健康驿站")

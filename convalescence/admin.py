@@ -55,6 +55,7 @@ class BaseAdmin(LeafletGeoAdminMixin, ScopedAdmin):
     search_fields = ("name", "address")
     show_full_result_count = False
     list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
     fieldsets = (
         (None, {"fields": ("name", "level", "organization", "is_active")}),
         (_("Place"), {"fields": ("address", "location", "is_out_of_province", "beds", "themes")}),

@@ -149,6 +149,7 @@ class StationAdmin(LeafletGeoAdminMixin, ScopedAdmin):
     list_filter = ("kind", "is_active", "is_open_24h")
     search_fields = ("name", "address", "host")
     list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
     show_full_result_count = False
     readonly_fields = ("rating_display", "poster_link")
     fieldsets = (
@@ -286,6 +287,7 @@ class ServiceOrderAdmin(ScopedAdmin):
     list_display = ("offering", "organization", "date", "head_count", "status")
     list_filter = ("status",)
     list_select_related = ("offering__station", "organization")
+    autocomplete_fields = ("organization",)
     show_full_result_count = False
     fields = ("offering", "organization", "date", "head_count", "note", "status", "decline_reason", "decided_by")
     readonly_fields = ("status", "decline_reason", "decided_by")

@@ -108,7 +108,10 @@ def test_admin_places_a_station_by_clicking_on_the_map(browser, live_server, sta
     page.fill("#id_name", "鼠标放置的驿站")
     page.select_option("#id_kind", "outdoor_worker_station")
     page.fill("#id_address", "泉州市鲤城区中山路1号")
-    page.select_option("#id_organization", str(tree["street_a"].pk))
+    # The union is found by typing its name: a city's thousands of unions are never one list.
+    page.click("#id_organization + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", tree["street_a"].name)
+    page.locator(".select2-results__option", has_text=tree["street_a"].name).click()
     page.check("input[name=amenities][value=drinking_water]")
     page.click(".leaflet-draw-draw-marker")
     box = page.locator("#id_location-map").bounding_box()

@@ -112,6 +112,8 @@ def test_admin_places_a_station_by_clicking_on_the_map(browser, live_server, sta
     page.click("#id_organization + .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", tree["street_a"].name)
     page.locator(".select2-results__option", has_text=tree["street_a"].name).click()
+    assert page.inner_text("#select2-id_organization-container").strip() == tree["street_a"].name
+    page.locator(".field-organization").screenshot(path=str(ARTIFACTS / "stations-admin-union-picked.png"))
     page.check("input[name=amenities][value=drinking_water]")
     page.click(".leaflet-draw-draw-marker")
     box = page.locator("#id_location-map").bounding_box()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 
-from members.admin import UnionTreeFilter
+from members.admin import UnionTreeFilter, organization_autocomplete
 from members.admin_scoping import ScopedAdmin, role_allows
 from members.models import Member, Organization
 from members.scoping import scope_prefix, scope_queryset
@@ -142,7 +142,8 @@ class AidPlanAdmin(ScopedAdmin):
 
 class BulkEnrolmentForm(forms.Form):
     plan = forms.ModelChoiceField(label=_("Plan"), queryset=AidPlan.objects.none())
-    organization = forms.ModelChoiceField(label=_("Grassroots union"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(label=_("Grassroots union"), queryset=Organization.objects.none(),
+                                          widget=organization_autocomplete())
     payment_reference = forms.CharField(label=_("Payment reference of the union's transfer"), max_length=64)
     roster = forms.FileField(
         label=_("Roster (.xlsx, optional)"), required=False,
@@ -216,7 +217,7 @@ class AidEnrolmentAdmin(ExactSearchMixin, ScopedAdmin):
                     self.message_user(request, problem, messages.WARNING)
                 return redirect(reverse("admin:benefits_aidenrolment_changelist"))
         context = {**self.admin_site.each_context(request), "title": _("Enrol a union's roster"), "form": form,
-                   "opts": self.model._meta}
+                   "opts": self.model._meta, "media": self.media + form.media}
         return TemplateResponse(request, "admin/benefits/aid/bulk_enrolment.html", context)
 
 

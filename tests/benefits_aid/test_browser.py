@@ -89,4 +89,11 @@ def test_reviewer_sees_the_breakdown_and_the_district_report(page, live_server):
     lines = text_lines(page, "#result_list td.field-member_name, #result_list td.field-kind, #result_list td.field-hospital")
     assert lines and max(lines) < 1.5
     page.screenshot(path=str(ARTIFACTS / "aid-admin-queue-360.png"), full_page=True)
+    # A union's roster is enrolled after finding the union by its name, not in a list of them all.
+    page.goto(live_server.url + "/admin/benefits/aidenrolment/bulk/")
+    page.click("#id_organization + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "鲤中纺织")
+    page.locator(".select2-results__option", has_text="泉州鲤中纺织有限公司工会").click()
+    assert page.inner_text("#select2-id_organization-container").strip() == "泉州鲤中纺织有限公司工会"
+    page.screenshot(path=str(ARTIFACTS / "aid-admin-bulk-enrolment-360.png"), full_page=True)
     assert page.failed_requests == []

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from members.scoping import scope_queryset
 from unionportal.core.compiled import CompiledRows
+from unionportal.core.held import held_or_fetched
 
 from . import rules
 from .models import (
@@ -263,11 +264,20 @@ def station_detail(station_id: int, *, now: datetime | None = None) -> Station:
     )
 
 
+DISTRICT_CENTRES_HELD_SECONDS = 600
+
+
 def district_centres():
     """The district federations that run stations, each with the mean position of its stations.
 
-    The map page offers them when the phone gives no position. One grouped query.
+    The map page offers them when the phone gives no position. Each web process reads them once
+    in ten minutes (held, not shared): the grouped query averages every active station, 57 ms at
+    a city's 100,000, on every opening of the map; a new district's stations show within ten.
     """
+    return held_or_fetched("stations:district_centres", _district_centres_read, DISTRICT_CENTRES_HELD_SECONDS)
+
+
+def _district_centres_read():
     from django.db.models import Avg
     from django.db.models.functions import Substr
 

@@ -146,3 +146,15 @@ def test_district_centres_offer_each_district_with_stations(tree):
     rows = selectors.district_centres()
     assert [r["name"] for r in rows] == ["甲区总工会"]
     assert abs(rows[0]["lat"] - 24.85) < 1e-6 and abs(rows[0]["lng"] - 118.65) < 1e-6 and rows[0]["stations"] == 2
+
+
+def test_district_centres_are_read_once_and_held_for_ten_minutes(tree, django_assert_num_queries):
+    from unionportal.core import held
+
+    make_station(tree["street_a"], lat=24.8, lng=118.6)
+    assert [r["name"] for r in selectors.district_centres()] == ["甲区总工会"]
+    make_station(tree["street_b"], lat=24.9, lng=118.7)
+    with django_assert_num_queries(0):  # every opening of the map, in this process
+        assert [r["name"] for r in selectors.district_centres()] == ["甲区总工会"]
+    held.forget_held()  # as ten minutes do
+    assert [r["name"] for r in selectors.district_centres()] == ["乙区总工会", "甲区总工会"]

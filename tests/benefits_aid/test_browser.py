@@ -8,7 +8,7 @@ from django.utils import timezone
 from benefits import aid_services
 from benefits.models import AidClaim
 
-from ..support.browser import ARTIFACTS, text_lines
+from ..support.browser import ARTIFACTS, pick_by_name, text_lines
 from ..factories import make_member, make_staff, make_tree
 from .builders import plan_fields, png_bytes
 
@@ -91,9 +91,6 @@ def test_reviewer_sees_the_breakdown_and_the_district_report(page, live_server):
     page.screenshot(path=str(ARTIFACTS / "aid-admin-queue-360.png"), full_page=True)
     # A union's roster is enrolled after finding the union by its name, not in a list of them all.
     page.goto(live_server.url + "/admin/benefits/aidenrolment/bulk/")
-    page.click("#id_organization + .select2 .select2-selection")
-    page.fill(".select2-container--open .select2-search__field", "鲤中纺织")
-    page.locator(".select2-results__option", has_text="泉州鲤中纺织有限公司工会").click()
-    assert page.inner_text("#select2-id_organization-container").strip() == "泉州鲤中纺织有限公司工会"
+    pick_by_name(page, "id_organization", "鲤中纺织", "泉州鲤中纺织有限公司工会")
     page.screenshot(path=str(ARTIFACTS / "aid-admin-bulk-enrolment-360.png"), full_page=True)
     assert page.failed_requests == []

@@ -54,3 +54,11 @@ def text_lines(page, cells: str) -> list[float]:
         "cells => cells.map(cell => { const r = document.createRange(); r.selectNodeContents(cell);"
         " return r.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight); })",
     )
+
+
+def pick_by_name(page, field_id: str, typed: str, shown: str) -> None:
+    """Choose in an autocomplete field (select2) by typing part of a name, then the result."""
+    page.click(f"#{field_id} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", typed)
+    page.locator(".select2-results__option", has_text=shown).click()
+    assert page.inner_text(f"#select2-{field_id}-container").strip() == shown

@@ -330,7 +330,8 @@ def stations_by_use(user, *, since, limit: int = 10):
     recent = Visit.objects.filter(station__in=stations, visited_on__gte=since)
     per_station = recent.values("station_id").annotate(visits=Count("*"))
     busiest = list(per_station.order_by("-visits", "station_id")[:limit])
-    unused = list(stations.exclude(Exists(recent.filter(station=OuterRef("pk")))).order_by("pk")[:limit])
+    unused = list(stations.exclude(Exists(Visit.objects.filter(station=OuterRef("pk"), visited_on__gte=since)))
+                  .order_by("pk")[:limit])
     quietest = list(per_station.order_by("visits", "station_id")[: limit - len(unused)]) if len(unused) < limit else []
     by_pk = Station.objects.in_bulk([row["station_id"] for row in busiest + quietest])
 

@@ -297,8 +297,11 @@ class NominationAdmin(ExactSearchMixin, ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "session":
-            # Staff nominate for sessions offered to their part of the tree.
-            kwargs["queryset"] = selectors.sessions_visible_to(request.user).filter(starts_on__gt=timezone.localdate())
+            # Staff nominate for sessions offered to their part of the tree whose nominations are
+            # open now: the service refuses the others, and a year's sessions made a long list.
+            now = timezone.now()
+            kwargs["queryset"] = selectors.sessions_visible_to(request.user).filter(
+                starts_on__gt=timezone.localdate(), nomination_opens_at__lte=now, nomination_closes_at__gte=now)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):

@@ -146,6 +146,20 @@ def test_admin_lists_nominations_by_union(client, world):
     assert [nomination.pk for nomination in listed] == [other.pk]
 
 
+def test_admin_offers_only_sessions_taking_nominations(client, world):
+    now = timezone.now()
+    later = services.session_create(
+        actor=world["city_staff"], program=world["session"].program, organising_union=world["city"],
+        starts_on=timezone.localdate() + timedelta(days=60), seats=2,
+        nomination_opens_at=now + timedelta(days=10), nomination_closes_at=now + timedelta(days=20),
+        confirmation_deadline=now + timedelta(days=30),
+    )
+    client.force_login(world["city_staff"])
+    choices = client.get(reverse("admin:convalescence_nomination_add")).context_data["adminform"].form.fields[
+        "session"].queryset
+    assert list(choices) == [world["session"]] and later not in choices
+
+
 def test_admin_base_page_has_the_map(client, world):
     client.force_login(world["city_staff"])
     base = world["session"].program.base

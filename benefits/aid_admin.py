@@ -102,10 +102,9 @@ class AidPlanAdmin(ScopedAdmin):
     def report_view(self, request, pk):
         plan, rows = self._report(request, pk)
         top = max([row.coverage_percent or 0 for row in rows] + [1])
-        bars = [{"row": row, "width": float((row.coverage_percent or 0) * 100 / top), "y": 8 + index * 30}
-                for index, row in enumerate(rows)]
+        bars = [{"row": row, "width": float((row.coverage_percent or 0) * 100 / top)} for row in rows]
         context = {**self.admin_site.each_context(request), "title": _("Mutual aid by district"), "plan": plan,
-                   "rows": rows, "bars": bars, "chart_height": 16 + 30 * len(rows), "opts": self.model._meta}
+                   "rows": rows, "bars": bars, "opts": self.model._meta}
         return TemplateResponse(request, "admin/benefits/aid/report.html", context)
 
     def report_export(self, request, pk):
@@ -301,7 +300,7 @@ class AidClaimAdmin(ExactSearchMixin, ScopedAdmin):
     staff_may_add = False
 
     class Media:
-        css = {"all": ("core/one_line_rows.css", "benefits/aid_admin.css")}
+        css = {"all": ("core/one_line_rows.css",)}
     fieldsets = (
         (None, {"fields": ("member_details", "plan", "kind", "hospital", "admitted_on", "discharged_on",
                            "invoice_list", "payee_bank", "payee_account_masked")}),

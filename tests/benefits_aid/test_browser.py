@@ -83,11 +83,20 @@ def test_reviewer_sees_the_breakdown_and_the_district_report(page, live_server):
     page.goto(live_server.url + f"/admin/benefits/aidplan/{plan.pk}/report/")
     assert "鲤城区总工会" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "aid-admin-report.png"), full_page=True)
-    # The queue on a phone: names and hospitals stay on one line; the table scrolls sideways.
+    # The report on a phone: each district's name on one line, its bar as long as its coverage,
+    # and the table scrolling sideways in its box rather than the page.
     page.set_viewport_size({"width": 360, "height": 740})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert max(text_lines(page, ".report-chart .row span:first-child, .report-table td:first-child")) == 1
+    coverages = [float(text.rstrip("%")) for text in page.locator(".report-chart .figures").all_inner_texts()]
+    widths = [bar.bounding_box()["width"] for bar in page.locator(".report-chart .bar").all()]
+    assert widths.index(max(widths)) == coverages.index(max(coverages)) and min(widths) > 60
+    page.screenshot(path=str(ARTIFACTS / "aid-admin-report-360.png"), full_page=True)
+    # The queue on a phone: names and hospitals stay on one line; the table scrolls sideways.
     page.goto(live_server.url + "/admin/benefits/aidclaim/?status=all")
     lines = text_lines(page, "#result_list td.field-member_name, #result_list td.field-kind, #result_list td.field-hospital")
-    assert lines and max(lines) < 1.5
+    assert lines and max(lines) == 1
     page.screenshot(path=str(ARTIFACTS / "aid-admin-queue-360.png"), full_page=True)
     # A union's roster is enrolled after finding the union by its name, not in a list of them all.
     page.goto(live_server.url + "/admin/benefits/aidenrolment/bulk/")

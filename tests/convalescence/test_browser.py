@@ -88,11 +88,18 @@ def test_staff_read_the_yearly_report_with_its_chart(page, live_server):
     body = page.inner_text("#content")
     assert "2023 年疗休养统计" in page.title() or "2023" in body
     assert "438" in body and "17364" in body.replace(",", "")
-    bars = page.locator(".conv-chart .bar")
+    bars = page.locator(".report-chart .bar")
     assert bars.count() >= 10
     widths = [bars.nth(i).bounding_box()["width"] for i in range(bars.count())]
     assert max(widths) > 3 * min(widths) > 0  # the bars show the differences between districts
     page.screenshot(path=str(ARTIFACTS / "convalescence-report-2023.png"), full_page=True)
+    # On a phone the bars keep their differences and the union table scrolls in its own box.
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(bars.count())]
+    assert max(widths) > 3 * min(widths) > 0
+    assert max(text_lines(page, ".report-chart .row span, .report-table td")) == 1
+    page.screenshot(path=str(ARTIFACTS / "convalescence-report-2023-360.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -119,6 +126,6 @@ def test_district_staff_narrow_nominations_to_one_union_on_a_phone(page, live_se
     assert len(narrowed) == Nomination.objects.filter(organization=union).count()
     # A name or a union reads on one line; the table scrolls sideways on the phone.
     lines = text_lines(page, "#result_list th.field-member_name, #result_list td.field-union")
-    assert lines and max(lines) < 1.5
+    assert lines and max(lines) == 1
     page.screenshot(path=str(ARTIFACTS / "convalescence-admin-nominations-360.png"), full_page=True)
     assert page.failed_requests == []

@@ -46,13 +46,14 @@ def phone_page(browser, **context_options):
     return page
 
 
-def text_lines(page, cells: str) -> list[float]:
-    """How many lines each matching cell's text takes (its height over the cell's line height),
-    whatever the height of its row."""
+def text_lines(page, cells: str) -> list[int]:
+    """How many lines each matching cell's text takes (the distinct baselines of its boxes),
+    whatever the height of its row or its line height."""
     return page.eval_on_selector_all(
         cells,
         "cells => cells.map(cell => { const r = document.createRange(); r.selectNodeContents(cell);"
-        " return r.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight); })",
+        " const bottoms = [...r.getClientRects()].filter(b => b.width > 0).map(b => b.bottom).sort((a, b) => a - b);"
+        " return bottoms.filter((y, i) => i === 0 || y - bottoms[i - 1] > 4).length; })",
     )
 
 

@@ -325,7 +325,9 @@ class StationListView(PublicView):
     )
     def get(self, request):
         data = StationSearchSerializer.from_query(request.query_params)
-        moment = selectors.local_now()
+        # "Open now" as of this minute: opening hours are kept to the minute, and one moment a
+        # minute gives the search one SQL text a minute, whose count the paginator then keeps.
+        moment = selectors.local_now().replace(second=0, microsecond=0)
         search = StationSearchSerializer.search(data)
 
         def queryset():

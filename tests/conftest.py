@@ -45,6 +45,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The production hasher is slow on purpose (a million PBKDF2 rounds); the tests make
+    thousands of users, and what they test is not the hash's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _static_files_from_the_source(settings):
     """The test server serves static files from the apps (hashed names need collectstatic)."""
     settings.STORAGES = {

@@ -123,7 +123,6 @@ def bearer(user) -> dict:
 def test_personal_flows_log_no_clear_numbers_and_no_reading_by_name(worker_queue, client, settings):
     """Registration, failed logins, verification, a flagged kiosk reading and an aid claim, with
     every message delivered by a real worker through the logging SMS backend."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "unionportal.core.sms.LoggingSmsBackend"
     start = session_logs.app_log_size()
     consent_published()

@@ -19,12 +19,6 @@ def client_for(user=None, key=None):
     return client
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Hashing strength is not what these tests are about; thousands of hashes would be slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(db):
     """The test tree with one person of every kind the permission table names."""

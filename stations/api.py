@@ -341,6 +341,11 @@ class StationListView(PublicView):
                 # Where the phone stands changes the order, not how many stations there are.
                 count_key="stations:nearest",
             )
+        elif search.near is not None and search.open_now:
+            rows = paginator.paginate_queryset(
+                queryset, request, view=self,
+                first_rows=lambda limit: selectors.nearest_open_rows(search, limit, now=moment),
+            )
         else:
             rows = paginator.paginate_queryset(queryset(), request, view=self)
         page = selectors.listed_stations(rows, now=moment)

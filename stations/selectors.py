@@ -1,7 +1,7 @@
 """Reads of the stations app: the public station search, schedules, staff views (scoped)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.contrib.gis.db.models import GeometryField
@@ -173,6 +173,23 @@ _NEAREST = CompiledRows(
 def nearest_station_rows(lat: float, lng: float, limit: int) -> list[dict]:
     """The first `limit` rows of `station_list_values(station_search(StationSearch(near=(lat, lng))))`."""
     return _NEAREST.rows(router.db_for_read(Station), limit, point=_ewkt(lat, lng))
+
+
+# A nearest-first search for stations open now: PostgreSQL, expecting to test every station,
+# first hashes every station's hours for the day (45–80 ms at 100,000 stations), where probing
+# the hours of the few dozen it reads takes a millisecond or two. Asked of the NEAREST_POOL
+# nearest stations alone, it probes them; when `limit` of them are open, they are the answer.
+NEAREST_POOL = 200
+
+
+def nearest_open_rows(search: StationSearch, limit: int, *, now: datetime) -> list[dict]:
+    """The first `limit` rows of `station_list_values(station_search(search, now=now))`, for a
+    search with `near` and `open_now`."""
+    pool = list(station_search(replace(search, open_now=False), now=now).values_list("pk", flat=True)[:NEAREST_POOL])
+    rows = list(station_list_values(station_search(search, now=now).filter(pk__in=pool))[:limit])
+    if len(rows) == limit or len(pool) < NEAREST_POOL:
+        return rows
+    return list(station_list_values(station_search(search, now=now))[:limit])
 
 
 # The three schedule tables read for all of an answer's stations in one fixed statement (so it

@@ -89,9 +89,11 @@ def station_map(request):
     open_now = request.GET.get("open_now") == "1"
     moment = selectors.local_now()
     search = selectors.StationSearch(near=(lat, lng), kinds=tuple(kinds), amenities=tuple(amenities), open_now=open_now)
-    stations = selectors.listed_stations(
-        selectors.station_list_values(selectors.station_search(search, now=moment))[:MAP_LIST_SIZE], now=moment,
-    )
+    if open_now:
+        nearest = selectors.nearest_open_rows(search, MAP_LIST_SIZE, now=moment)
+    else:
+        nearest = selectors.station_list_values(selectors.station_search(search, now=moment))[:MAP_LIST_SIZE]
+    stations = selectors.listed_stations(nearest, now=moment)
     rows = [_decorate(station_row(s, crs="wgs84", moment=moment, near=(lat, lng))) for s in stations]
     map_data = {
         "center": dict(zip(("lat", "lng"), _display(lat, lng))), "has_position": has_position,

@@ -87,10 +87,10 @@ def test_knn_order_uses_the_gist_index_at_100000_stations(tree):
     assert "station_name_trgm" in plan and "station_address_trgm" in plan, plan
 
 
-def _random_schedule_station(tree, rng, index, days):
+def _random_schedule_station(tree, rng, index, days, lat=24.9, lng=118.6):
     station = Station.objects.create(
         name=f"随机{index}", kind="outdoor_worker_station", address="x", organization=tree["street_a"],
-        location=Point(118.6, 24.9, srid=4326), is_open_24h=rng.random() < 0.15,
+        location=Point(lng, lat, srid=4326), is_open_24h=rng.random() < 0.15,
     )
     for weekday in range(7):
         for _n in range(rng.choice([0, 1, 1, 2])):
@@ -124,6 +124,23 @@ def test_the_sql_open_now_filter_agrees_with_the_rule(tree):
             if rules.is_open_at(selectors.station_schedule(s), moment.replace(tzinfo=None))
         }
         assert sql_open == rule_open, moment
+
+
+def test_the_nearest_open_stations_are_found_among_the_nearest_first(tree, monkeypatch):
+    """Asked of the nearest few stations alone when enough of them are open, and of all of them
+    when not: either way the answer is the whole search's first rows."""
+    rng = random.Random(7)
+    days = [date(2026, 11, 22), date(2026, 11, 23)]
+    for index in range(40):  # each a little farther north than the one before
+        _random_schedule_station(tree, rng, index, days, lat=24.874 + index / 1000, lng=118.676)
+    monkeypatch.setattr(selectors, "NEAREST_POOL", 12)
+    for hour in (0, 9, 13, 21):
+        moment = datetime.combine(days[1], time(hour, 10), tzinfo=SHANGHAI)
+        search = selectors.StationSearch(near=(24.874, 118.676), open_now=True)
+        every = list(selectors.station_list_values(selectors.station_search(search, now=moment)))
+        assert every, hour
+        for limit in (1, 5, 12, 40):
+            assert selectors.nearest_open_rows(search, limit, now=moment) == every[:limit], (hour, limit)
 
 
 def test_open_now_across_midnight_and_on_a_holiday(tree):

@@ -15,9 +15,7 @@ import argparse
 import gc
 import os
 import re
-import statistics
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,23 +122,6 @@ def bench_rows() -> dict:
     }
 
 
-def _timed(client, url: str, headers: dict, samples: int) -> tuple[float, float, int, float]:
-    """(p50 ms, p95 ms, queries of the last answer, slowest query's ms) of `samples` answers."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from bench.admin_timings import _percentile
-
-    times, slowest = [], 0.0
-    for _ in range(samples):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            _body(client.get(url, secure=True, **headers))
-            times.append((time.perf_counter() - started) * 1000)
-        slowest = max([slowest, *(float(query["time"]) * 1000 for query in queries.captured_queries)])
-    return statistics.median(times), _percentile(times, 0.95), len(queries.captured_queries), slowest
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=10)
@@ -149,6 +130,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
     django.setup()
     from django.test import Client
+
+    from bench.admin_sweep import timed_answers
 
     rows = bench_rows()
     gc.collect()
@@ -174,7 +157,7 @@ def main(argv=None) -> int:
                     continue
                 answered_by.append(caller)
                 headers = max(sizes, key=lambda size: size[0])[1]
-                p50, p95, queries, slowest = _timed(client, url, headers, args.samples)
+                p50, p95, queries, slowest = timed_answers(client, url, args.samples, each=_body, **headers)
                 print(f"API name={name}:{caller} p50_ms={p50:.1f} p95_ms={p95:.1f} "
                       f"queries={queries} slowest_ms={slowest:.1f}", flush=True)
                 if p50 > TARGET_MS:

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dj_database_url
 import psycopg
 
 SECONDS = os.environ.get("BENCH_LIMIT_SECONDS", "10")
@@ -25,13 +26,13 @@ def pg_bin(name: str) -> str:
 
 
 def pgbench(url: str, script: str) -> float:
-    parts = urlsplit(url)
+    parts = dj_database_url.parse(url)  # its host may be a socket's directory, which urlsplit mangles
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
         file.write(script)
-    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    env = dict(os.environ, PGPASSWORD=parts["PASSWORD"] or "")
     output = subprocess.run(
         [pg_bin("pgbench"), "-n", "-c", "8", "-j", "2", "-T", SECONDS, "-f", file.name,
-         "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username, parts.path.lstrip("/")],
+         "-h", parts["HOST"], "-p", str(parts["PORT"] or 5432), "-U", parts["USER"], parts["NAME"]],
         env=env, capture_output=True, text=True, check=True,
     ).stdout
     os.unlink(file.name)

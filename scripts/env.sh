@@ -23,10 +23,30 @@ else
   printf 'LOCAL_PG_PORT=%s\nLOCAL_REDIS_PORT=%s\n' "$LOCAL_PG_PORT" "$LOCAL_REDIS_PORT" > "$LOCAL_DIR/ports.env"
 fi
 
+# The local PostgreSQL's socket directory (services.sh). The portal connects through the socket:
+# a query's round trip then costs both sides about a third less CPU than through TCP on
+# 127.0.0.1. A socket's path is limited to 107 bytes: a checkout too deep for it uses TCP.
+LOCAL_PG_SOCKET_DIR="$LOCAL_DIR/pg/run"
+local_pg_host() {
+  local LC_ALL=C socket="$LOCAL_PG_SOCKET_DIR/.s.PGSQL.$LOCAL_PG_PORT"
+  if [ "${#socket}" -gt 107 ]; then printf 127.0.0.1; return; fi
+  url_encoded "$LOCAL_PG_SOCKET_DIR"
+}
+url_encoded() {  # a URL's host may name a directory, its slashes (and any other byte) escaped
+  local LC_ALL=C text="$1" i char
+  for ((i = 0; i < ${#text}; i++)); do
+    char="${text:i:1}"
+    case "$char" in
+      [A-Za-z0-9._~-]) printf '%s' "$char" ;;
+      *) printf '%%%02X' "'$char" ;;
+    esac
+  done
+}
+
 # Decided once, by the first script: the ones it calls inherit the decision.
 if [ -z "${USE_LOCAL_PG:-}" ]; then
   if [ -z "${DATABASE_URL:-}" ]; then
-    export USE_LOCAL_PG=1 DATABASE_URL="postgis://unionportal@127.0.0.1:${LOCAL_PG_PORT}/unionportal"
+    export USE_LOCAL_PG=1 DATABASE_URL="postgis://unionportal@$(local_pg_host):${LOCAL_PG_PORT}/unionportal"
   else
     export USE_LOCAL_PG=0
   fi

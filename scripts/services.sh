@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 PGDATA="$LOCAL_DIR/pg/data"
-PGRUN="$LOCAL_DIR/pg/run"
+PGRUN="$LOCAL_PG_SOCKET_DIR"
 PGBIN="/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -n | tail -n 1)/bin"
 REDIS_DIR="$LOCAL_DIR/redis"
 

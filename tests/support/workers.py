@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -13,7 +14,8 @@ from . import session_logs
 
 def database_url() -> str:
     base = settings.DATABASES["default"]
-    return f"postgis://{base['USER']}@{base['HOST']}:{base['PORT']}/{connection.settings_dict['NAME']}"
+    host = quote(base["HOST"], safe="")  # a socket's directory: its slashes escaped
+    return f"postgis://{base['USER']}@{host}:{base['PORT']}/{connection.settings_dict['NAME']}"
 
 
 def start_worker(queue: str, *, pool="solo", extra_env=None) -> subprocess.Popen:

@@ -1,13 +1,14 @@
-"""Every change list of the back office at city scale, as the city's administrator (a superuser,
-who sees every list) and as a district's: each page opened a few times in-process, the slowest
-query named. Finds the list that reads a whole table before anyone opens it on a phone.
+"""Every change list of the back office at city scale, with its add form and one row's form, as
+the city's administrator (a superuser, who sees every list) and as a district's: each page
+opened a few times in-process, the slowest query named. Finds the page that reads a whole table
+before anyone opens it on a phone.
 
     python -m bench.admin_sweep [--samples N]      (bench/run.sh runs it with the ADMIN lines)
 
-Prints `ADMIN name=list:<app>.<model>[:district] p50_ms= p95_ms= queries= slowest_ms=` and a
-`MISSED` line for each list whose median is over LIST_TARGET_MS. The median, since the sweep
-looks for a list that reads a whole table (that shows in every sample), not for the spread of
-a shared machine, which a few samples' p95 would mostly measure.
+Prints `ADMIN name=<list|add|form>:<app>.<model>[:district] p50_ms= p95_ms= queries=
+slowest_ms=` and a `MISSED` line for each page whose median is over LIST_TARGET_MS. The median,
+since the sweep looks for a page that reads a whole table (that shows in every sample), not for
+the spread of a shared machine, which a few samples' p95 would mostly measure.
 """
 
 import argparse
@@ -42,6 +43,22 @@ def timed_answers(client, path: str, samples: int, *, each=lambda response: None
     return statistics.median(times), _percentile(times, 0.95), len(queries.captured_queries), slowest
 
 
+def pages(model, model_admin, request) -> list[tuple[str, str]]:
+    """The pages of one model's admin that `request.user` may open: its change list, its add
+    form, and the change form of one object it shows them (any one: the sweep looks for a form
+    that reads a whole table, such as a choice of every union)."""
+    from django.urls import reverse
+
+    route = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    found = [("list", reverse(f"{route}_changelist"))]
+    if model_admin.has_add_permission(request):
+        found.append(("add", reverse(f"{route}_add")))
+    pk = model_admin.get_queryset(request).order_by().values_list("pk", flat=True).first()
+    if pk is not None and model_admin.has_view_or_change_permission(request):
+        found.append(("form", reverse(f"{route}_change", args=[pk])))
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=20)
@@ -51,8 +68,6 @@ def main(argv=None) -> int:
     django.setup()
     from django.contrib import admin
     from django.test import Client, RequestFactory
-    from django.urls import reverse
-
     from members.models import User
 
     gc.collect()
@@ -67,18 +82,18 @@ def main(argv=None) -> int:
         for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
             if not model_admin.has_view_permission(probe):
                 continue
-            path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-            client.get(path, secure=True)  # warm
+            for kind, path in pages(model, model_admin, probe):
+                client.get(path, secure=True)  # warm
 
-            def answered(response, path=path):
-                assert response.status_code == 200, (path, response.status_code)
+                def answered(response, path=path):
+                    assert response.status_code == 200, (path, response.status_code)
 
-            p50, p95, queries, slowest = timed_answers(client, path, args.samples, each=answered)
-            name = f"list:{model._meta.label_lower}{suffix}"
-            print(f"ADMIN name={name} p50_ms={p50:.1f} p95_ms={p95:.1f} "
-                  f"queries={queries} slowest_ms={slowest:.1f}", flush=True)
-            if p50 > LIST_TARGET_MS:
-                missed.append(f"{name}: p50 {p50:.1f} ms > {LIST_TARGET_MS} ms")
+                p50, p95, queries, slowest = timed_answers(client, path, args.samples, each=answered)
+                name = f"{kind}:{model._meta.label_lower}{suffix}"
+                print(f"ADMIN name={name} p50_ms={p50:.1f} p95_ms={p95:.1f} "
+                      f"queries={queries} slowest_ms={slowest:.1f}", flush=True)
+                if p50 > LIST_TARGET_MS:
+                    missed.append(f"{name}: p50 {p50:.1f} ms > {LIST_TARGET_MS} ms")
     for line in missed:
         print(f"MISSED {line}")
     return 1 if missed else 0

@@ -16,6 +16,7 @@ python -m bench.sql_timings || status=1
 python -m bench.admin_timings || status=1
 python -m bench.admin_sweep || status=1
 python -m bench.api_sweep || status=1
+python -m bench.page_sweep || status=1
 python -m bench.scenarios || status=1
 python -m bench.storm || status=1
 exit $status

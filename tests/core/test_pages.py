@@ -23,6 +23,23 @@ def test_healthz_reports_database_redis_and_celery(client):
     assert body["checks"]["celery"] in ("ok", "down")
 
 
+@pytest.mark.worker
+def test_healthz_finds_a_running_celery_worker(client, worker_queue):
+    from unionportal.core.held import forget_held
+
+    from ..support.workers import start_worker, stop_worker, wait_for
+
+    def celery_check():
+        forget_held()  # the process holds the answer for seconds: each look asks the workers again
+        return client.get("/healthz").json()["checks"]["celery"]
+
+    worker = start_worker(worker_queue)
+    try:
+        assert wait_for(lambda: celery_check() == "ok")
+    finally:
+        stop_worker(worker)
+
+
 def test_member_login_page_logs_in_by_phone(client):
     from ..factories import make_user
 

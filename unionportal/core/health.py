@@ -7,6 +7,10 @@ from django.views.decorators.cache import never_cache
 
 from unionportal.celery import app as celery_app
 
+from .held import held_or_fetched
+
+CELERY_HELD_SECONDS = 10
+
 
 def _database() -> bool:
     try:
@@ -26,8 +30,15 @@ def _redis() -> bool:
 
 
 def _celery() -> bool:
+    """Held in the process for CELERY_HELD_SECONDS: with no worker running, asking waits out the
+    whole timeout, and a load balancer's probes would each hold a web thread that long."""
+    return held_or_fetched("healthz:celery", _celery_pinged, CELERY_HELD_SECONDS)
+
+
+def _celery_pinged() -> bool:
+    # One worker's answer is enough: without a limit, ping waits out its timeout for more.
     try:
-        return bool(celery_app.control.ping(timeout=0.5))
+        return bool(celery_app.control.ping(timeout=0.5, limit=1))
     except Exception:
         return False
 

@@ -90,3 +90,42 @@ def test_a_foreign_keys_index_is_dropped_and_made_again_without_touching_the_key
         operation.database_forwards("stations", editor, before, after)
     assert _single_column_indexes("stations_visit", "station_id") == []
     assert _foreign_key_oid("stations_visit", "station_id") == foreign_key  # never dropped and checked again
+
+
+_PATTERN_INDEXES_SQL = """
+    SELECT c.relname, a.attname, ic.relname
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_opclass o ON o.oid = i.indclass[0] JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+    WHERE c.relname = ANY(%s) AND o.opcname LIKE '%%pattern_ops'
+"""
+
+
+def _pattern_indexes(tables) -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PATTERN_INDEXES_SQL, [tables])
+        return sorted(cursor.fetchall())
+
+
+def test_a_keyed_hash_has_no_prefix_index():
+    """A hash is only compared whole; a union's path is searched by its prefix (the tree)."""
+    found = _pattern_indexes(_our_tables())
+    assert ("members_organization", "path") in [(table, column) for table, column, _name in found]
+    assert [name for _table, column, name in found if column.endswith("_hash")] == []
+
+
+def test_a_hashs_prefix_index_is_dropped_and_made_again():
+    loader = MigrationLoader(connection)
+    key = ("members", "0009_hash_pattern_indexes_dropped")
+    operation = next(op for op in loader.graph.nodes[key].operations if op.name == "phone_hash")
+    previous = next(parent.key for parent in loader.graph.node_map[key].parents if parent.key[0] == "members")
+    before, after = loader.project_state(previous), loader.project_state(key)
+
+    def phone_hash_indexes():
+        return [name for _table, column, name in _pattern_indexes(["members_user"]) if column == "phone_hash"]
+
+    with connection.schema_editor() as editor:
+        operation.database_backwards("members", editor, after, before)
+    assert len(phone_hash_indexes()) == 1
+    with connection.schema_editor() as editor:
+        operation.database_forwards("members", editor, before, after)
+    assert phone_hash_indexes() == []

@@ -7,7 +7,8 @@ from bench.page_sweep import POST_ONLY, ROUTE_ARGUMENTS, get_routes, path_of
 def test_the_sweep_knows_how_to_open_every_page():
     routes = get_routes()
     assert {"", "join/", "stations/", "stations/<int:pk>/", "coupons/mine/", "aid/claims/<int:pk>/"} <= set(routes)
-    assert not [route for route in routes if route.startswith(("api/", "admin/"))]  # swept on their own
+    assert {"api/schema/", "api/docs/"} <= set(routes)  # what partner developers read
+    assert not [route for route in routes if route.startswith(("api/v1/", "admin/"))]  # swept on their own
     # A new page that takes an id must say which row the sweep opens it with.
     assert {route for route in routes if "<" in route} == set(ROUTE_ARGUMENTS)
 

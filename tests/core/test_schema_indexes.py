@@ -113,7 +113,7 @@ def test_a_keyed_hash_has_no_prefix_index():
     assert [name for _table, column, name in found if column.endswith("_hash")] == []
 
 
-def test_a_hashs_prefix_index_is_dropped_and_made_again():
+def test_a_hash_prefix_index_is_dropped_and_made_again():
     loader = MigrationLoader(connection)
     key = ("members", "0009_hash_pattern_indexes_dropped")
     operation = next(op for op in loader.graph.nodes[key].operations if op.name == "phone_hash")

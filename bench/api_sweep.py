@@ -21,6 +21,8 @@ from pathlib import Path
 
 import django
 
+from bench.admin_sweep import reported, timed_answers
+
 TARGET_MS = 150  # as for the back office's lists: a page a phone or a partner waits for
 API_PREFIX = "api/v1/"
 CITY_ADMIN, DISTRICT_ADMIN = "13900000001", "13900000002"
@@ -68,8 +70,17 @@ def get_routes() -> list[str]:
 
 
 def path_of(route: str, rows: dict) -> str:
-    arguments = ROUTE_ARGUMENTS[route](rows) if "<" in route else {}
-    return "/" + API_PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(arguments[match.group(1)]), route)
+    return filled_path(API_PREFIX + route, ROUTE_ARGUMENTS[route](rows) if "<" in route else {})
+
+
+def filled_path(route: str, arguments: dict) -> str:
+    """`route` as a path, each `<converter:name>` replaced by `arguments[name]`."""
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(arguments[match.group(1)]), route)
+
+
+def searches(route: str, path: str, queries: list[str]) -> list[tuple[str, str]]:
+    """(url, line name) of the route's path alone and with each of its queries."""
+    return [(path, route)] + [(f"{path}?{query}", f"{route}?{query}") for query in queries]
 
 
 def _body(response) -> bytes:
@@ -132,8 +143,6 @@ def timed_callers(label: str, name: str, url: str, askers: dict, samples: int, m
     is the same for whoever asks); time it as each caller answered 200, as the one of the caller's
     askers (client, headers) answered most, and print a `<label> name=<name>:<caller>` line. A
     median over TARGET_MS is added to `missed`. Returns every caller's statuses, by caller."""
-    from bench.admin_sweep import timed_answers
-
     statuses = {}
     for caller in CALLERS:
         if 200 in statuses.get("public", ()):
@@ -175,14 +184,11 @@ def main(argv=None) -> int:
     missed = []
     for route in get_routes():
         path = path_of(route, rows)
-        for query in [""] + [q.format(**rows) for q in QUERIES.get(route, [])]:
-            url, name = (f"{path}?{query}", f"{route}?{query}") if query else (path, route)
+        for url, name in searches(route, path, [q.format(**rows) for q in QUERIES.get(route, [])]):
             statuses = timed_callers("API", name, url, askers, args.samples, missed)
             if not any(200 in answered for answered in statuses.values()):
                 missed.append(f"api {name}: no caller was answered 200")
-    for line in missed:
-        print(f"MISSED {line}")
-    return 1 if missed else 0
+    return reported(missed)
 
 
 if __name__ == "__main__":

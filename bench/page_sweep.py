@@ -14,10 +14,10 @@ answered 405, the public being sent to sign in: nothing to open).
 
 import argparse
 import gc
-import re
 import sys
 
-from bench.api_sweep import bench_rows, setup_django, timed_callers
+from bench.admin_sweep import reported
+from bench.api_sweep import bench_rows, filled_path, searches, setup_django, timed_callers
 
 # Not pages of the site: the API and the back office have sweeps of their own; the rest are
 # the language switch, the sign-out and the icon. (The API's schema and its docs page are swept.)
@@ -69,8 +69,7 @@ def get_routes() -> list[str]:
 
 
 def path_of(route: str, rows: dict) -> str:
-    arguments = ROUTE_ARGUMENTS[route](rows) if "<" in route else {}
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(arguments[match.group(1)]), route)
+    return filled_path(route, ROUTE_ARGUMENTS[route](rows) if "<" in route else {})
 
 
 def signed_in_askers(users: dict) -> dict:
@@ -102,17 +101,14 @@ def main(argv=None) -> int:
     missed = []
     for route in get_routes():
         path = path_of(route, rows)
-        for query in [""] + [q.format(lat=lat, lng=lng) for q in QUERIES.get(route, [])]:
-            url, name = (f"{path}?{query}", f"{route}?{query}") if query else (path, route)
+        for url, name in searches(route, path, [q.format(lat=lat, lng=lng) for q in QUERIES.get(route, [])]):
             statuses = timed_callers("PAGE", name, url, askers, args.samples, missed)
             if any(200 in answered for answered in statuses.values()):
                 continue
             signed_in = set().union(*(answered for caller, answered in statuses.items() if caller != "public"))
             if signed_in != {405}:
                 missed.append(f"page {name}: no caller was answered 200 ({sorted(signed_in)})")
-    for line in missed:
-        print(f"MISSED {line}")
-    return 1 if missed else 0
+    return reported(missed)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The OpenAPI schema, written once per process for each language, version and format.
 
-drf-spectacular walks every endpoint and writes the schema afresh on each call: 70–160 ms of CPU
+drf-spectacular walks every endpoint and writes the schema afresh on each call: 90–160 ms of CPU
 for anyone, signed in or not, and again each time the API docs page opens. The schema is the
 same for every caller (it is served public) and changes only with the code, which a deploy
 starts new processes for. So each process keeps the written answer, for at most

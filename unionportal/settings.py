@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from unionportal import redis_sentinels
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -115,12 +117,18 @@ DATABASE_ROUTERS = ["unionportal.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:56379/0")
+# High availability: the Sentinels that watch the primary, REDIS_URL's host naming it
+# (unionportal/redis_sentinels.py).
+REDIS_SENTINELS = redis_sentinels.sentinel_addresses(os.environ.get("REDIS_SENTINELS", ""))
+REDIS_SENTINEL_PASSWORD = os.environ.get("REDIS_SENTINEL_PASSWORD", "")
+if REDIS_SENTINELS:
+    redis_sentinels.primary_name(REDIS_URL)  # fails at start, not at the first request
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "unionportal"),
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        "OPTIONS": redis_sentinels.cache_options(REDIS_SENTINELS, REDIS_SENTINEL_PASSWORD),
     },
     # Rendered fragments that depend only on what their key names (the back office's menu):
     # kept in each process, where reading them costs no round trip.
@@ -239,7 +247,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ----------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or redis_sentinels.celery_broker_url(REDIS_URL, REDIS_SENTINELS)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -253,6 +261,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
     "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL", "10")),
     "unacked_restore_throttle": int(os.environ.get("CELERY_RESTORE_THROTTLE", "10")),
+    **redis_sentinels.celery_transport_options(REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_PASSWORD),
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")

@@ -1,0 +1,170 @@
+"""Redis behind Sentinels: the shared cache and the Celery broker find the primary through them,
+and follow it through a failover. Real redis-server processes: a primary, its replica and a
+Sentinel watching them."""
+
+import os
+import socket
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django_redis.cache import RedisCache
+
+from unionportal import redis_sentinels
+
+from ..support.workers import wait_for
+
+PRIMARY_NAME = "unionportal-test"
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(directory, port: int, *arguments) -> subprocess.Popen:
+    with open(directory / f"redis-{port}.log", "wb") as log:
+        process = subprocess.Popen(["redis-server", *arguments, "--bind", "127.0.0.1", "--port", str(port)],
+                                   cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    if not wait_for(lambda: _answers(port), seconds=10):
+        process.kill()
+        pytest.fail(f"redis-server on {port} did not start: {(directory / f'redis-{port}.log').read_text()}")
+    return process
+
+
+def _answers(port: int) -> bool:
+    try:
+        return redis.Redis(port=port, socket_timeout=0.5).ping()
+    except redis.ConnectionError:
+        return False
+
+
+@dataclass
+class Ring:
+    primary_port: int
+    replica_port: int
+    sentinel_port: int
+
+    @property
+    def sentinel(self) -> redis.Redis:
+        return redis.Redis(port=self.sentinel_port, decode_responses=True)
+
+    def current_primary_port(self) -> int:
+        return int(self.sentinel.sentinel_get_master_addr_by_name(PRIMARY_NAME)[1])
+
+    def node(self, port: int) -> redis.Redis:
+        return redis.Redis(port=port)
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sentinels")
+    primary_port, replica_port, sentinel_port = _free_port(), _free_port(), _free_port()
+    storage = ("--save", "", "--appendonly", "no")
+    processes = [_start(directory, primary_port, *storage)]
+    processes.append(_start(directory, replica_port, *storage, "--replicaof", "127.0.0.1", str(primary_port)))
+    # A Sentinel rewrites its own configuration file, so it gets one of its own.
+    (directory / "sentinel.conf").write_text(
+        f"sentinel monitor {PRIMARY_NAME} 127.0.0.1 {primary_port} 1\n"
+        f"sentinel down-after-milliseconds {PRIMARY_NAME} 1000\n"
+        f"sentinel failover-timeout {PRIMARY_NAME} 10000\n"
+    )
+    processes.append(_start(directory, sentinel_port, str(directory / "sentinel.conf"), "--sentinel"))
+    ring = Ring(primary_port, replica_port, sentinel_port)
+    try:
+        # A failover needs a replica the Sentinel has seen in sync.
+        assert wait_for(lambda: any(replica.get("master-link-status") == "ok"
+                                    for replica in ring.sentinel.sentinel_slaves(PRIMARY_NAME)), seconds=30)
+        yield ring
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def test_sentinel_addresses_are_read_with_their_default_port():
+    assert redis_sentinels.sentinel_addresses("") == []
+    assert redis_sentinels.sentinel_addresses(" s1.example:26380, s2.example ,10.0.0.3:26379") == [
+        ("s1.example", 26380), ("s2.example", 26379), ("10.0.0.3", 26379)]
+    for wrong in ("s1:port", ":26379", "s1:70000"):
+        with pytest.raises(ImproperlyConfigured, match="REDIS_SENTINELS"):
+            redis_sentinels.sentinel_addresses(wrong)
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        redis_sentinels.primary_name("redis:///0")
+
+
+def test_celery_reaches_the_primary_through_every_sentinel_with_its_password_and_database():
+    sentinels = [("s1", 26379), ("s2", 26380)]
+    url = "redis://:secret@unionportal/2"
+    assert redis_sentinels.celery_broker_url(url, []) == url
+    assert redis_sentinels.celery_broker_url(url, sentinels) == (
+        "sentinel://:secret@s1:26379/2;sentinel://:secret@s2:26380/2")
+    options = redis_sentinels.celery_transport_options(url, sentinels, "sentinels-own")
+    assert options["master_name"] == "unionportal"
+    assert options["sentinel_kwargs"]["password"] == "sentinels-own"
+    assert redis_sentinels.celery_transport_options(url, []) == {}
+
+
+def test_settings_send_the_cache_and_the_broker_through_the_sentinels(ring):
+    """The portal configured only by its environment, in a process of its own: a cached value
+    and a queued task message both land on the primary the Sentinel names."""
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_BROKER_URL"}
+    env.update(REDIS_SENTINELS=f"127.0.0.1:{ring.sentinel_port}", REDIS_URL=f"redis://{PRIMARY_NAME}/0",
+               CACHE_KEY_PREFIX="sentinel-wiring", DJANGO_SETTINGS_MODULE="unionportal.settings")
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.cache import cache\n"
+        "from unionportal.celery import app\n"
+        "assert cache.set('wired', 'yes', 60) is not False\n"
+        "with app.connection_for_write() as connection:\n"
+        "    connection.ensure_connection(max_retries=3)\n"
+        "    queue = connection.SimpleQueue('sentinel-wiring')\n"
+        "    queue.put({'hello': 1})\n"
+        "    queue.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    primary = ring.node(ring.current_primary_port())
+    assert primary.exists("sentinel-wiring:1:wired")
+    assert primary.llen("sentinel-wiring") == 1
+
+
+def test_the_cache_follows_the_primary_through_a_failover(ring):
+    cache = RedisCache(f"redis://{PRIMARY_NAME}/0", {
+        "OPTIONS": redis_sentinels.cache_options([("127.0.0.1", ring.sentinel_port)]), "KEY_PREFIX": "failover",
+    })
+    key = cache.make_key("where")
+    before = ring.current_primary_port()
+    assert cache.set("where", "before", 60) is not False
+    assert ring.node(before).exists(key)
+
+    ring.sentinel.execute_command("SENTINEL", "FAILOVER", PRIMARY_NAME)
+    assert wait_for(lambda: ring.current_primary_port() != before, seconds=30)
+    after = ring.current_primary_port()
+    assert wait_for(lambda: ring.node(after).info("replication")["role"] == "master", seconds=30)
+
+    # The connections to the old primary fail or are refused as read-only, and the next ones are
+    # opened to the primary the Sentinel now names.
+    assert wait_for(lambda: cache.set("where", "after", 60) is not False and cache.get("where") == "after",
+                    seconds=30)
+    assert ring.node(after).get(key) is not None
+    assert cache.get("where") == "after"
+    cache.close()
+
+
+def test_unreachable_sentinels_leave_the_portal_working_without_its_cache():
+    # A primary's name of its own: django-redis keeps one connection pool per URL, process-wide.
+    cache = RedisCache("redis://nobody-watches-this/0", {
+        "OPTIONS": redis_sentinels.cache_options([("127.0.0.1", _free_port())]), "KEY_PREFIX": "nobody",
+    })
+    assert settings.DJANGO_REDIS_IGNORE_EXCEPTIONS
+    assert cache.get("anything") is None
+    assert cache.set("anything", 1) is None

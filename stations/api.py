@@ -19,7 +19,7 @@ from unionportal.core.labels import choice_labels
 from unionportal.core.pagination import PublicListPagination, StandardPagination
 from unionportal.core.permissions import IsMember, api_key_scope
 from unionportal.core.prepared import PreparedStatementsMixin
-from unionportal.core.routers import replica_reads
+from unionportal.core.routers import read_from_replica
 
 from . import map_tiles, rules, selectors, services
 from .models import Amenity, HealthReading, ServiceSession, SessionBooking, Station, Visit
@@ -310,8 +310,9 @@ class PublicView(PreparedStatementsMixin, APIView):
     permission_classes = [AllowAny]
 
     def dispatch(self, request, *args, **kwargs):
-        with replica_reads():  # public search only reads: a read replica may answer it
-            return super().dispatch(request, *args, **kwargs)
+        # Public search only reads: a read replica may answer it, or the primary if it is away.
+        dispatch = super().dispatch
+        return read_from_replica(lambda: dispatch(request, *args, **kwargs))
 
 
 class StationListView(PublicView):

@@ -102,17 +102,21 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OP
 # connection ("off": never, e.g. behind a PgBouncer older than 1.21).
 PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None if PREPARE_THRESHOLD == "off" else int(PREPARE_THRESHOLD)
-# A read replica (optional): read-only selectors inside `replica_reads()` read from it.
-if os.environ.get("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = dj_database_url.parse(
-        os.environ["DATABASE_REPLICA_URL"],
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+# Read replicas (optional, separated by spaces): read-only selectors inside `replica_reads()`
+# read from one of them (unionportal/core/routers.py). DATABASE_REPLICA_URL names a single one.
+REPLICA_URLS = (os.environ.get("DATABASE_REPLICA_URLS") or os.environ.get("DATABASE_REPLICA_URL", "")).split()
+for number, url in enumerate(REPLICA_URLS, start=1):
+    replica = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")), conn_health_checks=True,
     )
-    DATABASES["replica"]["ENGINE"] = "unionportal.core.database"
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = STATEMENT_TIMEOUT_OPTION
-    DATABASES["replica"]["OPTIONS"]["prepare_threshold"] = DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    replica["ENGINE"] = "unionportal.core.database"
+    replica["TEST"] = {"MIRROR": "default"}
+    # A replica that is away is found out in seconds, and the primary answers meanwhile.
+    replica.setdefault("OPTIONS", {}).update(
+        options=STATEMENT_TIMEOUT_OPTION, prepare_threshold=DATABASES["default"]["OPTIONS"]["prepare_threshold"],
+        connect_timeout=int(os.environ.get("DATABASE_REPLICA_CONNECT_TIMEOUT", "2")),
+    )
+    DATABASES["replica" if number == 1 else f"replica_{number}"] = replica
 DATABASE_ROUTERS = ["unionportal.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

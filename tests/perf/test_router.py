@@ -1,35 +1,84 @@
-"""The read-replica router, run against a second database alias that mirrors the test database."""
+"""The read-replica router, run against more database aliases: second connections to the test
+database (as real replicas would answer), and one to a port where no server listens."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
 
 import pytest
-from django.db import connections, transaction
+from django.conf import settings
+from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stations.models import Station
 from tests.factories import make_tree
 from tests.stations.builders import make_station
-from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, replica_reads
+from unionportal.core import routers
+from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, read_from_replica, replica_reads
+
+SECOND_REPLICA = f"{REPLICA_ALIAS}_2"
+NEAR = {"near": "24.874,118.676"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def replica():
-    """A `replica` alias: a second connection to the same test database, as a real replica
-    would be (the settings' DATABASE_REPLICA_URL makes the same, with TEST MIRROR "default")."""
+def replicas():
+    """Two replica aliases, as DATABASE_REPLICA_URLS makes them (TEST MIRROR "default"): second
+    connections to the test database, as real replicas would answer."""
     primary = connections.settings["default"]
-    connections.settings[REPLICA_ALIAS] = {**primary, "TEST": {**primary["TEST"], "MIRROR": "default"}}
-    yield connections[REPLICA_ALIAS]
-    connections[REPLICA_ALIAS].close()
-    del connections[REPLICA_ALIAS]
-    del connections.settings[REPLICA_ALIAS]
+    for alias in (REPLICA_ALIAS, SECOND_REPLICA):
+        connections.settings[alias] = {**primary, "TEST": {**primary["TEST"], "MIRROR": "default"}}
+    yield
+    for alias in (REPLICA_ALIAS, SECOND_REPLICA):
+        connections[alias].close()
+        del connections[alias]
+        del connections.settings[alias]
 
 
 @pytest.fixture
-def on_replica(replica, request):
+def on_replicas(replicas, request):
     request.getfixturevalue("transactional_db")
-    return replica
+    routers._resting.clear()
+    yield
+    routers._resting.clear()
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", REPLICA_ALIAS])
-def test_read_only_selectors_read_from_the_replica_and_writes_stay_on_the_primary(on_replica, api_client):
+@contextmanager
+def only(*aliases, **overrides):
+    """Inside, the settings define only these replicas, their settings changed by `overrides`."""
+    others = {alias: connections.settings.pop(alias) for alias in (REPLICA_ALIAS, SECOND_REPLICA)
+              if alias not in aliases}
+    saved = {alias: dict(connections.settings[alias]) for alias in aliases}
+    for alias in aliases:
+        connections[alias].close()
+        connections.settings[alias].update(overrides)  # the connection's own settings, too
+    try:
+        yield
+    finally:
+        for alias in aliases:
+            connections[alias].close()
+            connections.settings[alias].update(saved[alias])
+        connections.settings.update(others)
+
+
+DATABASES = ["default", REPLICA_ALIAS, SECOND_REPLICA]
+
+
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_read_only_selectors_read_from_the_replica_and_writes_stay_on_the_primary(on_replicas, api_client):
+    with only(REPLICA_ALIAS):
+        _read_only_selectors_read_from_the_replica(connections[REPLICA_ALIAS], api_client)
+
+
+def _read_only_selectors_read_from_the_replica(on_replica, api_client):
     tree = make_tree()
     station = make_station(tree["street_a"], name="复制库驿站")
     router = ReplicaRouter()
@@ -44,7 +93,7 @@ def test_read_only_selectors_read_from_the_replica_and_writes_stay_on_the_primar
 
     # The public station search runs its queries on the replica connection, none on the primary.
     with CaptureQueriesContext(on_replica) as replica_queries, CaptureQueriesContext(connections["default"]) as primary:
-        response = api_client.get("/api/v1/stations/", {"near": "24.874,118.676"})
+        response = api_client.get("/api/v1/stations/", NEAR)
     assert response.status_code == 200 and [r["id"] for r in response.json()["results"]] == [station.pk]
     assert any('FROM "stations_station"' in q["sql"] for q in replica_queries.captured_queries)
     assert not any("stations_" in q["sql"] for q in primary.captured_queries)
@@ -53,3 +102,93 @@ def test_read_only_selectors_read_from_the_replica_and_writes_stay_on_the_primar
     with replica_reads():
         Station.objects.filter(pk=station.pk).update(name="改名驿站")
         assert Station.objects.get(pk=station.pk).name == "改名驿站"
+
+
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_each_read_only_block_keeps_one_replica_and_the_blocks_share_them_all(on_replicas, api_client):
+    station = make_station(make_tree()["street_a"])
+    router, chosen = ReplicaRouter(), set()
+    for _ in range(60):
+        with replica_reads() as alias:
+            assert {router.db_for_read(Station) for _ in range(5)} == {alias}  # one moment per answer
+            assert routers.aliases_in_use() == ("default", alias)
+            chosen.add(alias)
+    assert chosen == {REPLICA_ALIAS, SECOND_REPLICA}
+
+    # A search connects to one replica only (the prepared statements bind just the ones in use),
+    # and over a few searches to both.
+    connected = set()
+    for _ in range(20):
+        for alias in (REPLICA_ALIAS, SECOND_REPLICA):
+            connections[alias].close()
+        response = api_client.get("/api/v1/stations/", NEAR)
+        assert [r["id"] for r in response.json()["results"]] == [station.pk]
+        opened = [alias for alias in (REPLICA_ALIAS, SECOND_REPLICA) if connections[alias].connection is not None]
+        assert len(opened) == 1
+        connected.update(opened)
+    assert connected == {REPLICA_ALIAS, SECOND_REPLICA}
+
+
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_an_unreachable_replica_rests_while_the_primary_answers(on_replicas, api_client):
+    station = make_station(make_tree()["street_a"])
+    with only(REPLICA_ALIAS, HOST="127.0.0.1", PORT=str(_closed_port())):
+        _unreachable_replica_rests(station, api_client)
+
+
+def _unreachable_replica_rests(station, api_client):
+    with CaptureQueriesContext(connections["default"]) as primary:
+        response = api_client.get("/api/v1/stations/", NEAR)
+    assert response.status_code == 200 and [r["id"] for r in response.json()["results"]] == [station.pk]
+    assert any('FROM "stations_station"' in q["sql"] for q in primary.captured_queries)
+    # It rests: the next blocks do not try it, and the next search goes straight to the primary.
+    assert routers.usable_replica() is None
+    assert api_client.get(f"/api/v1/stations/{station.pk}/").status_code == 200
+    assert connections[REPLICA_ALIAS].connection is None
+    # Once its rest is over it is tried again.
+    routers._resting[REPLICA_ALIAS] = 0.0
+    assert routers.usable_replica() == REPLICA_ALIAS
+
+
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_a_failing_query_on_a_reachable_replica_is_not_run_again(on_replicas):
+    """A cancelled query (here a statement timeout) is the query's fault, not the replica's:
+    running it again on the primary would only double its cost."""
+    with only(REPLICA_ALIAS):
+        _failing_query_is_not_run_again()
+
+
+def _failing_query_is_not_run_again():
+    runs = []
+
+    def slow_read():
+        runs.append(routers._chosen.get())
+        with connections[REPLICA_ALIAS].cursor() as cursor:
+            cursor.execute("SET statement_timeout = 50")
+            try:
+                cursor.execute("SELECT pg_sleep(2)")
+            finally:
+                cursor.execute("RESET statement_timeout")
+
+    with pytest.raises(OperationalError):
+        read_from_replica(slow_read)
+    assert runs == [REPLICA_ALIAS]
+    assert routers.usable_replica() == REPLICA_ALIAS
+
+
+def test_settings_make_an_alias_for_each_replica_url():
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_REPLICA_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="unionportal.settings",
+               DATABASE_REPLICA_URLS="postgis://reader@r1.example:5432/up postgis://reader@r2.example:6432/up")
+    script = (
+        "import json; from django.conf import settings\n"
+        "print(json.dumps({alias: [db['HOST'], db['PORT'], db['TEST'], db['OPTIONS']['connect_timeout']]\n"
+        "                  for alias, db in settings.DATABASES.items() if alias != 'default'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        REPLICA_ALIAS: ["r1.example", 5432, {"MIRROR": "default"}, 2],
+        SECOND_REPLICA: ["r2.example", 6432, {"MIRROR": "default"}, 2],
+    }

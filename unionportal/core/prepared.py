@@ -16,6 +16,8 @@ from contextlib import ExitStack, contextmanager
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
 
+from .routers import aliases_in_use
+
 
 @contextmanager
 def prepared_statements(*aliases: str):
@@ -58,5 +60,5 @@ class PreparedStatementsMixin:
     whose few queries are the same text on every call (see the module's note)."""
 
     def dispatch(self, request, *args, **kwargs):
-        with prepared_statements(*connections.settings):
+        with prepared_statements(*aliases_in_use()):  # no connection to a replica it will not read
             return super().dispatch(request, *args, **kwargs)

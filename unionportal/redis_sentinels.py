@@ -10,6 +10,8 @@ lagging replica would be wrong.
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 DEFAULT_SENTINEL_PORT = 26379
 # As for the primary: a Redis that is away must cost a request at most a second.
@@ -50,8 +52,11 @@ def cache_options(sentinels: list[tuple[str, int]], sentinel_password: str = "")
 
 
 def sentinel_kwargs(sentinel_password: str = "") -> dict:
-    """How to talk to the Sentinels themselves (their password is not the primary's)."""
-    return {**SOCKET_OPTIONS, **({"password": sentinel_password} if sentinel_password else {})}
+    """How to talk to the Sentinels themselves (their password is not the primary's). One that
+    does not answer is passed over for the next at once: redis-py's default of ten retries with
+    backoff made every cache call wait four seconds while the Sentinels were away."""
+    return {**SOCKET_OPTIONS, "retry": Retry(NoBackoff(), 0),
+            **({"password": sentinel_password} if sentinel_password else {})}
 
 
 def celery_broker_url(redis_url: str, sentinels: list[tuple[str, int]]) -> str:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -13,11 +14,12 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from celery import Celery
 from django_redis.cache import RedisCache
 
 from unionportal import redis_sentinels
 
-from ..support.workers import wait_for
+from ..support.workers import start_worker, stop_worker, wait_for
 
 PRIMARY_NAME = "unionportal-test"
 
@@ -73,7 +75,7 @@ def ring(tmp_path_factory):
     (directory / "sentinel.conf").write_text(
         f"sentinel monitor {PRIMARY_NAME} 127.0.0.1 {primary_port} 1\n"
         f"sentinel down-after-milliseconds {PRIMARY_NAME} 1000\n"
-        f"sentinel failover-timeout {PRIMARY_NAME} 10000\n"
+        f"sentinel failover-timeout {PRIMARY_NAME} 3000\n"
     )
     processes.append(_start(directory, sentinel_port, str(directory / "sentinel.conf"), "--sentinel"))
     ring = Ring(primary_port, replica_port, sentinel_port)
@@ -146,10 +148,7 @@ def test_the_cache_follows_the_primary_through_a_failover(ring):
     assert cache.set("where", "before", 60) is not False
     assert ring.node(before).exists(key)
 
-    ring.sentinel.execute_command("SENTINEL", "FAILOVER", PRIMARY_NAME)
-    assert wait_for(lambda: ring.current_primary_port() != before, seconds=30)
-    after = ring.current_primary_port()
-    assert wait_for(lambda: ring.node(after).info("replication")["role"] == "master", seconds=30)
+    after = _fail_over(ring)
 
     # The connections to the old primary fail or are refused as read-only, and the next ones are
     # opened to the primary the Sentinel now names.
@@ -160,6 +159,37 @@ def test_the_cache_follows_the_primary_through_a_failover(ring):
     cache.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_follows_the_primary_through_a_failover(ring):
+    """A real worker, configured only by its environment, answers a ping through the Sentinel,
+    and again after the primary has moved."""
+    url, sentinels = f"redis://{PRIMARY_NAME}/0", [("127.0.0.1", ring.sentinel_port)]
+    caller = Celery("sentinel-caller", broker=redis_sentinels.celery_broker_url(url, sentinels),
+                    broker_transport_options=redis_sentinels.celery_transport_options(url, sentinels))
+    worker = start_worker("sentinel-worker", extra_env={
+        "REDIS_SENTINELS": f"127.0.0.1:{ring.sentinel_port}", "REDIS_URL": url, "CELERY_BROKER_URL": "",
+    })
+    try:
+        assert wait_for(lambda: caller.control.ping(timeout=1, limit=1), seconds=60)
+        _fail_over(ring)
+        assert wait_for(lambda: caller.control.ping(timeout=1, limit=1), seconds=60)
+    finally:
+        stop_worker(worker)
+        caller.close()
+
+
+def _fail_over(ring) -> int:
+    """Has the Sentinel hand the primary's role to a replica in sync; returns the new one's port."""
+    assert wait_for(lambda: any(replica.get("master-link-status") == "ok"
+                                for replica in ring.sentinel.sentinel_slaves(PRIMARY_NAME)), seconds=30)
+    before = ring.current_primary_port()
+    ring.sentinel.execute_command("SENTINEL", "FAILOVER", PRIMARY_NAME)
+    assert wait_for(lambda: ring.current_primary_port() != before, seconds=30)
+    after = ring.current_primary_port()
+    assert wait_for(lambda: ring.node(after).info("replication")["role"] == "master", seconds=30)
+    return after
+
+
 def test_unreachable_sentinels_leave_the_portal_working_without_its_cache():
     # A primary's name of its own: django-redis keeps one connection pool per URL, process-wide.
     cache = RedisCache("redis://nobody-watches-this/0", {
@@ -168,3 +198,30 @@ def test_unreachable_sentinels_leave_the_portal_working_without_its_cache():
     assert settings.DJANGO_REDIS_IGNORE_EXCEPTIONS
     assert cache.get("anything") is None
     assert cache.set("anything", 1) is None
+
+
+def test_a_sentinel_that_hangs_up_is_asked_once_per_call_not_again_and_again():
+    """redis-py's default is ten retries with backoff: seconds of waiting in every request while
+    the Sentinels are away. Here a Sentinel that accepts and hangs up counts how often it is asked."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked = []
+
+    def hang_up():
+        while True:
+            try:
+                connection, _address = listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            asked.append(1)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    cache = RedisCache("redis://hung-up-on/0", {
+        "OPTIONS": redis_sentinels.cache_options([listener.getsockname()]), "KEY_PREFIX": "hung-up",
+    })
+    try:
+        for _ in range(3):
+            assert cache.get("anything") is None
+    finally:
+        listener.close()
+    assert len(asked) == 3

@@ -176,6 +176,28 @@ def _failing_query_is_not_run_again():
     assert routers.usable_replica() == REPLICA_ALIAS
 
 
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_a_recovery_conflict_on_the_replica_is_answered_by_the_primary(on_replicas):
+    """A hot standby cancels a query whose rows the primary's replayed changes need (SQLSTATE
+    40001); raised here as the standby would, on the first read only."""
+    with only(REPLICA_ALIAS):
+        runs = []
+
+        def read():
+            alias = routers._chosen.get()
+            runs.append(alias)
+            with connections[alias or "default"].cursor() as cursor:
+                if alias is not None:
+                    cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to conflict with recovery' "
+                                   "USING ERRCODE = 'serialization_failure'; END $$")
+                cursor.execute("SELECT 1")
+                return cursor.fetchone()[0]
+
+        assert read_from_replica(read) == 1
+    assert runs == [REPLICA_ALIAS, None]
+    assert not routers._resting  # a conflict is over at once: the replica does not rest
+
+
 def test_settings_make_an_alias_for_each_replica_url():
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_REPLICA_URL"}
     env.update(DJANGO_SETTINGS_MODULE="unionportal.settings",

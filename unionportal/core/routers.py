@@ -8,7 +8,8 @@ outside such a block and reads inside a transaction on the primary always go to 
 nothing reads its own write from a replica that may lag behind.
 
 A replica that cannot be reached is left out for REPLICA_REST_SECONDS; `read_from_replica`
-then answers from the primary instead of failing the request.
+then answers from the primary instead of failing the request, as it does when a replica
+cancels a query in a recovery conflict.
 """
 
 import random
@@ -65,19 +66,28 @@ def unreachable(alias: str) -> bool:
     return connection.connection is None or not connection.is_usable()
 
 
+def recovery_conflict(error: OperationalError) -> bool:
+    """A standby cancelled the query because the primary's changes, replayed, needed its rows
+    (SQLSTATE 40001 on a replica): the replica's doing, and over at once."""
+    return getattr(error.__cause__, "sqlstate", None) == "40001"
+
+
 def read_from_replica(read):
-    """`read()` inside `replica_reads()`; should the replica it picked be unreachable, that
-    replica rests and `read()` runs again on the primary. Only for reads: they are safe to repeat."""
+    """`read()` inside `replica_reads()`. Should the replica it picked be unreachable (it then
+    rests) or cancel the query in a recovery conflict, `read()` runs again on the primary. Only
+    for reads: they are safe to repeat. A query that fails for its own reasons (a timeout) is not
+    run again: that would only double its cost."""
     with replica_reads() as alias:
         if alias is None:
             return read()
         try:
             return read()
-        except OperationalError:
-            if not unreachable(alias):
+        except OperationalError as error:
+            if unreachable(alias):
+                _resting[alias] = time.monotonic() + REPLICA_REST_SECONDS
+                connections[alias].close()
+            elif not recovery_conflict(error):
                 raise
-            _resting[alias] = time.monotonic() + REPLICA_REST_SECONDS
-            connections[alias].close()
     with _reads_from(None):
         return read()
 

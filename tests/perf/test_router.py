@@ -130,10 +130,13 @@ def test_each_read_only_block_keeps_one_replica_and_the_blocks_share_them_all(on
 
 
 @pytest.mark.django_db(transaction=True, databases=DATABASES)
-def test_an_unreachable_replica_rests_while_the_primary_answers(on_replicas, api_client):
+def test_an_unreachable_replica_rests_while_the_primary_answers(on_replicas, api_client, caplog):
     station = make_station(make_tree()["street_a"])
     with only(REPLICA_ALIAS, HOST="127.0.0.1", PORT=str(_closed_port())):
         _unreachable_replica_rests(station, api_client)
+    # Once, for the operators: the replica's rest is not silent.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "unionportal.core.routers"]
+    assert len(warnings) == 1 and "Replica replica unreachable" in warnings[0]
 
 
 def _unreachable_replica_rests(station, api_client):
@@ -145,9 +148,13 @@ def _unreachable_replica_rests(station, api_client):
     assert routers.usable_replica() is None
     assert api_client.get(f"/api/v1/stations/{station.pk}/").status_code == 200
     assert connections[REPLICA_ALIAS].connection is None
-    # Once its rest is over it is tried again.
+    # The health check says so, and the host stays healthy: the primary answers.
+    health = api_client.get("/healthz")
+    assert health.status_code == 200 and health.json()["checks"][REPLICA_ALIAS] == "resting"
+    # Once its rest is over it is tried again, and found down.
     routers._resting[REPLICA_ALIAS] = 0.0
     assert routers.usable_replica() == REPLICA_ALIAS
+    assert api_client.get("/healthz").json()["checks"][REPLICA_ALIAS] == "down"
 
 
 @pytest.mark.django_db(transaction=True, databases=DATABASES)
@@ -174,6 +181,12 @@ def _failing_query_is_not_run_again():
         read_from_replica(slow_read)
     assert runs == [REPLICA_ALIAS]
     assert routers.usable_replica() == REPLICA_ALIAS
+
+
+@pytest.mark.django_db(transaction=True, databases=DATABASES)
+def test_the_health_check_reports_each_replica(on_replicas, client):
+    checks = client.get("/healthz").json()["checks"]
+    assert checks[REPLICA_ALIAS] == checks[SECOND_REPLICA] == "ok"
 
 
 @pytest.mark.django_db(transaction=True, databases=DATABASES)

@@ -1,4 +1,4 @@
-"""/healthz: is the database, Redis and a Celery worker there?"""
+"""/healthz: is the database, Redis and a Celery worker there (and the read replicas)?"""
 
 from django.core.cache import cache
 from django.db import connection
@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from unionportal.celery import app as celery_app
 
 from .held import held_or_fetched
+from .routers import replica_states
 
 CELERY_HELD_SECONDS = 10
 
@@ -50,4 +51,7 @@ def healthz(request):
     # missing worker is reported but does not make the portal unhealthy.
     healthy = checks["database"] and checks["redis"]
     body = {"status": "ok" if healthy else "error", "checks": {k: "ok" if v else "down" for k, v in checks.items()}}
+    # Read replicas are reported too; without them the primary answers every read, so they
+    # never make this host unhealthy.
+    body["checks"].update(replica_states())
     return JsonResponse(body, status=200 if healthy else 503)

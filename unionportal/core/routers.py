@@ -12,12 +12,15 @@ then answers from the primary instead of failing the request, as it does when a 
 cancels a query in a recovery conflict.
 """
 
+import logging
 import random
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA_ALIAS = "replica"
 REPLICA_REST_SECONDS = 30.0
@@ -59,6 +62,24 @@ def aliases_in_use() -> tuple[str, ...]:
     return (DEFAULT_DB_ALIAS,) if alias is None else (DEFAULT_DB_ALIAS, alias)
 
 
+def replica_states() -> dict[str, str]:
+    """Each replica: "resting" (found unreachable a moment ago), "ok" or "down" (asked now)."""
+    now = time.monotonic()
+    states = {}
+    for alias in replica_aliases():
+        if _resting.get(alias, 0.0) > now:
+            states[alias] = "resting"
+            continue
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            states[alias] = "ok"
+        except OperationalError:
+            states[alias] = "down"
+            connections[alias].close()
+    return states
+
+
 def unreachable(alias: str) -> bool:
     """After a database error on `alias`: was it the server that could not be reached (no
     connection, or one that broke), rather than the query (a timeout, a conflict)?"""
@@ -84,6 +105,8 @@ def read_from_replica(read):
             return read()
         except OperationalError as error:
             if unreachable(alias):
+                logger.warning("Replica %s unreachable (%s): reads go to the primary for %d s",
+                               alias, error, REPLICA_REST_SECONDS)
                 _resting[alias] = time.monotonic() + REPLICA_REST_SECONDS
                 connections[alias].close()
             elif not recovery_conflict(error):

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from celery import Celery
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from celery import Celery
 from django_redis.cache import RedisCache
 
 from unionportal import redis_sentinels

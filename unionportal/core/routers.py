@@ -63,7 +63,8 @@ def aliases_in_use() -> tuple[str, ...]:
 
 
 def replica_states() -> dict[str, str]:
-    """Each replica: "resting" (found unreachable a moment ago), "ok" or "down" (asked now)."""
+    """Each replica: "resting" (found unreachable a moment ago), "ok" or "down" (asked now; it
+    then rests, so the searches do not wait on it either)."""
     now = time.monotonic()
     states = {}
     for alias in replica_aliases():
@@ -74,10 +75,16 @@ def replica_states() -> dict[str, str]:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
             states[alias] = "ok"
-        except OperationalError:
+        except OperationalError as error:
             states[alias] = "down"
-            connections[alias].close()
+            _rest(alias, error)
     return states
+
+
+def _rest(alias: str, error: Exception) -> None:
+    logger.warning("Replica %s unreachable (%s): reads go to the primary for %d s", alias, error, REPLICA_REST_SECONDS)
+    _resting[alias] = time.monotonic() + REPLICA_REST_SECONDS
+    connections[alias].close()
 
 
 def unreachable(alias: str) -> bool:
@@ -105,10 +112,7 @@ def read_from_replica(read):
             return read()
         except OperationalError as error:
             if unreachable(alias):
-                logger.warning("Replica %s unreachable (%s): reads go to the primary for %d s",
-                               alias, error, REPLICA_REST_SECONDS)
-                _resting[alias] = time.monotonic() + REPLICA_REST_SECONDS
-                connections[alias].close()
+                _rest(alias, error)
             elif not recovery_conflict(error):
                 raise
     with _reads_from(None):

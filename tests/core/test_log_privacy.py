@@ -8,7 +8,6 @@ realistic people, so the session's logs hold their lines.
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -33,6 +32,7 @@ from ..members.builders import application, consent_published
 from ..stations.builders import make_station
 from ..support import session_logs
 from ..support.personal_data import personal_numbers_in
+from ..support.portal_process import free_port
 from ..support.workers import database_url, start_worker, stop_worker, wait_for
 
 
@@ -190,12 +190,6 @@ def test_personal_flows_log_no_clear_numbers_and_no_reading_by_name(worker_queue
     assert reading_lines and not [line for line in reading_lines if data["name"] in line]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_access_log_masks_the_numbers_members_are_searched_by():
     """Staff search by a full ID number (`?q=`); the production server's access line must not keep it."""
@@ -203,7 +197,7 @@ def test_gunicorn_access_log_masks_the_numbers_members_are_searched_by():
     staff = make_staff(tree["city"])
     raw, _token = api_token_issue(user=staff, lifetime=timedelta(hours=1))
     id_number, phone = make_id_number(), make_phone()
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url(), TEST_DATABASE_NAME="", GUNICORN_BIND=f"127.0.0.1:{port}",
                GUNICORN_WORKERS="1", GUNICORN_THREADS="2", GUNICORN_ACCESS_LOG="-")
     log_path = session_logs.process_log_path(f"gunicorn-{port}")

@@ -2,12 +2,9 @@
 and follow it through a failover. Real redis-server processes: a primary, its replica and a
 Sentinel watching them."""
 
-import os
 import socket
 import subprocess
-import sys
 import threading
-from contextlib import closing
 from dataclasses import dataclass
 
 import pytest
@@ -19,15 +16,10 @@ from django_redis.cache import RedisCache
 
 from unionportal import redis_sentinels
 
+from ..support.portal_process import free_port, run_with_environment
 from ..support.workers import start_worker, stop_worker, wait_for
 
 PRIMARY_NAME = "unionportal-test"
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _start(directory, port: int, *arguments) -> subprocess.Popen:
@@ -67,7 +59,7 @@ class Ring:
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sentinels")
-    primary_port, replica_port, sentinel_port = _free_port(), _free_port(), _free_port()
+    primary_port, replica_port, sentinel_port = free_port(), free_port(), free_port()
     storage = ("--save", "", "--appendonly", "no")
     processes = [_start(directory, primary_port, *storage)]
     processes.append(_start(directory, replica_port, *storage, "--replicaof", "127.0.0.1", str(primary_port)))
@@ -117,9 +109,6 @@ def test_celery_reaches_the_primary_through_every_sentinel_with_its_password_and
 def test_settings_send_the_cache_and_the_broker_through_the_sentinels(ring):
     """The portal configured only by its environment, in a process of its own: a cached value
     and a queued task message both land on the primary the Sentinel names."""
-    env = {key: value for key, value in os.environ.items() if key != "CELERY_BROKER_URL"}
-    env.update(REDIS_SENTINELS=f"127.0.0.1:{ring.sentinel_port}", REDIS_URL=f"redis://{PRIMARY_NAME}/0",
-               CACHE_KEY_PREFIX="sentinel-wiring", DJANGO_SETTINGS_MODULE="unionportal.settings")
     script = (
         "import django; django.setup()\n"
         "from django.core.cache import cache\n"
@@ -131,9 +120,8 @@ def test_settings_send_the_cache_and_the_broker_through_the_sentinels(ring):
         "    queue.put({'hello': 1})\n"
         "    queue.close()\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    run_with_environment(script, unset=["CELERY_BROKER_URL"], REDIS_SENTINELS=f"127.0.0.1:{ring.sentinel_port}",
+                         REDIS_URL=f"redis://{PRIMARY_NAME}/0", CACHE_KEY_PREFIX="sentinel-wiring")
     primary = ring.node(ring.current_primary_port())
     assert primary.exists("sentinel-wiring:1:wired")
     assert primary.llen("sentinel-wiring") == 1
@@ -195,7 +183,7 @@ def _fail_over(ring) -> int:
 def test_unreachable_sentinels_leave_the_portal_working_without_its_cache():
     # A primary's name of its own: django-redis keeps one connection pool per URL, process-wide.
     cache = RedisCache("redis://nobody-watches-this/0", {
-        "OPTIONS": redis_sentinels.cache_options([("127.0.0.1", _free_port())]), "KEY_PREFIX": "nobody",
+        "OPTIONS": redis_sentinels.cache_options([("127.0.0.1", free_port())]), "KEY_PREFIX": "nobody",
     })
     assert settings.DJANGO_REDIS_IGNORE_EXCEPTIONS
     assert cache.get("anything") is None

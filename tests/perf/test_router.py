@@ -2,31 +2,21 @@
 database (as real replicas would answer), and one to a port where no server listens."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stations.models import Station
 from tests.factories import make_tree
 from tests.stations.builders import make_station
+from tests.support.portal_process import free_port, run_with_environment
 from unionportal.core import routers
 from unionportal.core.routers import REPLICA_ALIAS, ReplicaRouter, read_from_replica, replica_reads
 
 SECOND_REPLICA = f"{REPLICA_ALIAS}_2"
 NEAR = {"near": "24.874,118.676"}
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +122,7 @@ def test_each_read_only_block_keeps_one_replica_and_the_blocks_share_them_all(on
 @pytest.mark.django_db(transaction=True, databases=DATABASES)
 def test_an_unreachable_replica_rests_while_the_primary_answers(on_replicas, api_client, caplog):
     station = make_station(make_tree()["street_a"])
-    with only(REPLICA_ALIAS, HOST="127.0.0.1", PORT=str(_closed_port())):
+    with only(REPLICA_ALIAS, HOST="127.0.0.1", PORT=str(free_port())):
         _unreachable_replica_rests(station, api_client)
     # For the operators: a replica's rest is never silent.
     warnings = [r.getMessage() for r in caplog.records if r.name == "unionportal.core.routers"]
@@ -213,18 +203,16 @@ def test_a_recovery_conflict_on_the_replica_is_answered_by_the_primary(on_replic
 
 
 def test_settings_make_an_alias_for_each_replica_url():
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_REPLICA_URL"}
-    env.update(DJANGO_SETTINGS_MODULE="unionportal.settings",
-               DATABASE_REPLICA_URLS="postgis://reader@r1.example:5432/up postgis://reader@r2.example:6432/up")
     script = (
         "import json; from django.conf import settings\n"
         "print(json.dumps({alias: [db['HOST'], db['PORT'], db['TEST'], db['OPTIONS']['connect_timeout']]\n"
         "                  for alias, db in settings.DATABASES.items() if alias != 'default'}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
+    printed = run_with_environment(
+        script, unset=["DATABASE_REPLICA_URL"],
+        DATABASE_REPLICA_URLS="postgis://reader@r1.example:5432/up postgis://reader@r2.example:6432/up",
+    )
+    assert json.loads(printed) == {
         REPLICA_ALIAS: ["r1.example", 5432, {"MIRROR": "default"}, 2],
         SECOND_REPLICA: ["r2.example", 6432, {"MIRROR": "default"}, 2],
     }

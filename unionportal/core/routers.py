@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, Error, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def replica_states() -> dict[str, str]:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT 1")
             states[alias] = "ok"
-        except DatabaseError as error:  # any failure to answer SELECT 1, not only a refused connection
+        except Error as error:  # any failure to answer SELECT 1, not only a refused connection
             states[alias] = "down"
             _rest(alias, error)
     return states

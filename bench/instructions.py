@@ -23,6 +23,7 @@ phones get.
 prints `INSTR name= k_per_answer= hellos=` per scenario; hellos is the count over hello's.
 """
 
+import gc
 import io
 import json
 import os
@@ -30,6 +31,7 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 from pathlib import Path
 
 from bench import scenarios
@@ -92,7 +94,16 @@ def serve(name: str, count: int) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from unionportal.core.handler import PortalWSGIHandler  # what gunicorn serves (unionportal.wsgi)
+
+    # As the server's master does before forking its workers (gunicorn.conf.when_ready). Without
+    # it a full collection of everything imported may fall between the FEW and the MANY answers
+    # or not, and moved a count by a fifth.
+    import_module(settings.ROOT_URLCONF)
+    gc.collect()
+    gc.freeze()
 
     application, lines = PortalWSGIHandler(), job_lines(name, count)
     wrong = [

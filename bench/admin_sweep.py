@@ -12,16 +12,13 @@ the spread of a shared machine, which a few samples' p95 would mostly measure.
 """
 
 import argparse
-import gc
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-import django
 
 from bench.admin_timings import _percentile
+from bench.django_process import freeze_like_the_server, setup_django
 
 LIST_TARGET_MS = 150
 CITY_ADMIN, DISTRICT_ADMIN = "13900000001", "13900000002"
@@ -70,15 +67,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=20)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
+    setup_django()
     from django.contrib import admin
     from django.test import Client, RequestFactory
     from members.models import User
 
-    gc.collect()
-    gc.freeze()
+    freeze_like_the_server()
     missed = []
     for phone, suffix in ((CITY_ADMIN, ""), (DISTRICT_ADMIN, ":district")):
         user = User.objects.get_by_phone(phone)

@@ -7,14 +7,11 @@ table or the whole table of the page measured. Runs in-process (Django's test cl
 against the bench database.
 """
 
-import gc
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-import django
+from bench.django_process import freeze_like_the_server, setup_django
 
 
 SAMPLES = 60  # of 20, the p95 would be the slowest one
@@ -26,9 +23,7 @@ def _percentile(samples, fraction):
 
 
 def main() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
+    setup_django()
     from django.apps import apps
     from django.db import connection
     from django.test import Client
@@ -48,9 +43,7 @@ def main() -> int:
         "member__card_number", flat=True).first()
     coupon_code = Coupon.objects.order_by("-pk").values_list("code", flat=True).first()
     plan_id = AidPlan.objects.filter(title__startswith="压测").order_by("-year").values_list("pk", flat=True).first()
-    # As the server's master does before forking its workers (unionportal/gunicorn.conf.py).
-    gc.collect()
-    gc.freeze()
+    freeze_like_the_server()
     cases = [
         ("member_changelist_city", "13900000001", "/admin/members/member/", 150),
         ("member_changelist_district", "13900000002", "/admin/members/member/", 150),

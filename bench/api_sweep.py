@@ -12,16 +12,13 @@ caller was answered 200 (the sweep no longer reaches it).
 """
 
 import argparse
-import gc
-import os
 import re
 import sys
 from datetime import timedelta
-from pathlib import Path
 
-import django
 
 from bench.admin_sweep import reported, timed_answers
+from bench.django_process import freeze_like_the_server, setup_django
 
 TARGET_MS = 150  # as for the back office's lists: a page a phone or a partner waits for
 API_PREFIX = "api/v1/"
@@ -162,12 +159,6 @@ def timed_callers(label: str, name: str, url: str, askers: dict, samples: int, m
     return statuses
 
 
-def setup_django() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=10)
@@ -179,8 +170,7 @@ def main(argv=None) -> int:
     client = Client(HTTP_HOST="127.0.0.1")
     askers = {caller: [(client, {"HTTP_AUTHORIZATION": token} if token else {}) for token in tokens]
               for caller, tokens in bearer_tokens(rows["users"]).items()}
-    gc.collect()
-    gc.freeze()  # as the server's master does before forking its workers
+    freeze_like_the_server()
     missed = []
     for route in get_routes():
         path = path_of(route, rows)

@@ -13,16 +13,14 @@ that is already there is reused.
 import argparse
 import json
 import math
-import os
 import random
 import secrets
-import sys
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import django
+from bench.django_process import setup_django
 
 OUT = Path(__file__).resolve().parent / "out"
 GRASSROOTS_PER_STREET = 200
@@ -37,12 +35,6 @@ MEMBER_COLUMNS = ["user_id", "organization_id", "name", "id_number", "id_number_
 
 def log(message: str) -> None:
     print(f"[generate {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
 
 
 def grassroots_unions(rng: random.Random) -> list:

@@ -23,7 +23,6 @@ phones get.
 prints `INSTR name= k_per_answer= hellos=` per scenario; hellos is the count over hello's.
 """
 
-import gc
 import io
 import json
 import os
@@ -31,10 +30,10 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 from pathlib import Path
 
 from bench import scenarios
+from bench.django_process import freeze_like_the_server, setup_django
 
 HERE = Path(__file__).resolve().parent
 # Each with the status every one of its answers must have.
@@ -91,19 +90,12 @@ def answer(application, line: str) -> int:
 def serve(name: str, count: int) -> None:
     """In the process valgrind counts: WARM answers, then `count` more."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
+    setup_django()
     from unionportal.core.handler import PortalWSGIHandler  # what gunicorn serves (unionportal.wsgi)
 
-    # As the server's master does before forking its workers (gunicorn.conf.when_ready). Without
-    # it a full collection of everything imported may fall between the FEW and the MANY answers
-    # or not, and moved a count by a fifth.
-    import_module(settings.ROOT_URLCONF)
-    gc.collect()
-    gc.freeze()
+    # Without it a full collection of everything imported fell between the FEW and the MANY
+    # answers or did not, and moved a count by a fifth.
+    freeze_like_the_server()
 
     application, lines = PortalWSGIHandler(), job_lines(name, count)
     wrong = [

@@ -13,11 +13,11 @@ answered 405, the public being sent to sign in: nothing to open).
 """
 
 import argparse
-import gc
 import sys
 
 from bench.admin_sweep import reported
-from bench.api_sweep import bench_rows, filled_path, searches, setup_django, timed_callers
+from bench.api_sweep import bench_rows, filled_path, searches, timed_callers
+from bench.django_process import freeze_like_the_server, setup_django
 
 # Not pages of the site: the API and the back office have sweeps of their own; the rest are
 # the language switch, the sign-out and the icon. (The API's schema and its docs page are swept.)
@@ -96,8 +96,7 @@ def main(argv=None) -> int:
     rows = bench_rows()
     lat, lng = rows["near"].split(",")
     askers = signed_in_askers(rows["users"])
-    gc.collect()
-    gc.freeze()  # as the server's master does before forking its workers
+    freeze_like_the_server()
     missed = []
     for route in get_routes():
         path = path_of(route, rows)

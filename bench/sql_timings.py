@@ -1,13 +1,11 @@
 """Time the database side of hot queries on their own: `SQL name= p50_ms= p95_ms= plan=`."""
 
-import os
 import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-import django
+from bench.django_process import setup_django
 
 
 def _percentile(samples, fraction):
@@ -33,9 +31,7 @@ def time_query(queryset_for, count=300):
 
 
 def main() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
+    setup_django()
     from stations.selectors import StationSearch, station_search
 
     rng = random.Random(11)

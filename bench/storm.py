@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-import django
+from bench.django_process import setup_django
 
 HERE = Path(__file__).resolve().parent
 BASE_URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8100")
@@ -27,12 +27,6 @@ QUANTITY = int(os.environ.get("STORM_QUANTITY", "5000"))
 CLAIMERS = int(os.environ.get("STORM_CLAIMERS", "8000"))
 DOUBLE_CLICKS = int(os.environ.get("STORM_DOUBLE_CLICKS", "1000"))
 ROUNDS = int(os.environ.get("STORM_ROUNDS", "5"))
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(HERE.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "unionportal.settings")
-    django.setup()
 
 
 def storm_batch(round_number: int):

@@ -31,6 +31,9 @@ services:
 stop:
 	./scripts/services.sh stop
 
-# Refresh the zh-hans catalogue after changing visible strings.
+# Refresh the zh-hans catalogues after changing visible strings: each app's from its own
+# directory (its catalogue names its files as the app sees them), then the project's.
+APPS = stations members benefits convalescence
 messages:
-	bash -c '. scripts/env.sh && python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests'
+	bash -c '. scripts/env.sh && for app in $(APPS); do (cd $$app && python ../manage.py makemessages -l zh_Hans -v 0); done \
+	  && python manage.py makemessages -l zh_Hans -v 0 --ignore=.venv --ignore=staticfiles --ignore=tests $(APPS:%=--ignore=%)'

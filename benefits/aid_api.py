@@ -37,7 +37,7 @@ TAGS = ["mutual aid"]
 
 class SegmentSerializer(serializers.Serializer):
     up_to = serializers.DecimalField(**MONEY, allow_null=True, min_value=0,
-                                     help_text="Upper end of the band in CNY; null for the last band.")
+                                     help_text=_("Upper end of the band in CNY; null for the last band."))
     rate = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=1)
 
 
@@ -66,7 +66,7 @@ class AidPlanSerializer(serializers.ModelSerializer):
 
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False,
-        help_text="The city federation running the plan; defaults to the caller's own.")
+        help_text=_("The city federation running the plan; defaults to the caller's own."))
     segments = SegmentSerializer(many=True)
     accident_terms = AccidentTermsSerializer(required=False, allow_null=True)
     major_illness_terms = MajorIllnessTermsSerializer(required=False, allow_null=True)
@@ -108,8 +108,8 @@ class AidPlanSerializer(serializers.ModelSerializer):
 
 
 class AidEnrolmentInSerializer(serializers.Serializer):
-    plan = serializers.IntegerField(help_text="id of a plan from GET /api/v1/aid-plans/")
-    payment_reference = serializers.CharField(max_length=64, help_text="The premium payment's transaction number.")
+    plan = serializers.IntegerField(help_text=_("id of a plan from GET /api/v1/aid-plans/"))
+    payment_reference = serializers.CharField(max_length=64, help_text=_("The premium payment's transaction number."))
 
 
 class AidEnrolmentSerializer(serializers.ModelSerializer):
@@ -131,11 +131,11 @@ class AidClaimInSerializer(serializers.Serializer):
     invoice_numbers = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1,
                                             max_length=services.MAX_INVOICES)
     payee_bank = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                       help_text="Bank that receives the aid.")
+                                       help_text=_("Bank that receives the aid."))
     payee_account = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                          help_text="Account number (stored encrypted, shown masked).")
+                                          help_text=_("Account number (stored encrypted, shown masked)."))
     documents = serializers.ListField(child=serializers.FileField(), required=False, max_length=10,
-                                      help_text="Scanned documents (multipart only): JPEG, PNG or PDF.")
+                                      help_text=_("Scanned documents (multipart only): JPEG, PNG or PDF."))
 
 
 class AidClaimEventSerializer(serializers.Serializer):
@@ -200,11 +200,11 @@ class AidClaimSerializer(serializers.ModelSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, help_text="Shown to the member.")
+    reason = serializers.CharField(max_length=255, help_text=_("Shown to the member."))
 
 
 class DocumentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JPEG, PNG or PDF, checked by content; at most 10 MB.")
+    file = serializers.FileField(help_text=_("JPEG, PNG or PDF, checked by content; at most 10 MB."))
 
 
 # --- Views --------------------------------------------------------------------------------------
@@ -253,14 +253,14 @@ class AidPlansView(ListAPIView):
         return selectors.aid_plans_listed(today=timezone.localdate())
 
     @extend_schema(tags=TAGS, responses={200: AidPlanSerializer(many=True), 401: ErrorSerializer},
-                   summary="Plans open for enrolment or in force, with their terms in full")
+                   summary=_("Plans open for enrolment or in force, with their terms in full"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=TAGS, request=AidPlanSerializer,
                    responses={201: AidPlanSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
                               409: ErrorSerializer},
-                   summary="Create a yearly plan (city federation staff)")
+                   summary=_("Create a yearly plan (city federation staff)"))
     def post(self, request):
         _require_city_staff(request.user)
         data = AidPlanSerializer(data=request.data)
@@ -281,14 +281,14 @@ class AidEnrolmentsView(ListAPIView):
         return selectors.aid_enrolments_of(self.request.user.member).order_by("-enrolled_at", "-pk")
 
     @extend_schema(tags=TAGS, responses={200: AidEnrolmentSerializer(many=True), 401: ErrorSerializer,
-                                         403: ErrorSerializer}, summary="My enrolments")
+                                         403: ErrorSerializer}, summary=_("My enrolments"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=TAGS, request=AidEnrolmentInSerializer,
                    responses={201: AidEnrolmentSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
                               404: ErrorSerializer, 409: ErrorSerializer},
-                   summary="Enrol in a plan with a payment reference")
+                   summary=_("Enrol in a plan with a payment reference"))
     def post(self, request):
         data = AidEnrolmentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -317,14 +317,14 @@ class AidClaimsView(ListAPIView):
 
     @extend_schema(tags=TAGS, parameters=[OpenApiParameter("status", enum=AidClaim.Status.values)],
                    responses={200: AidClaimSerializer(many=True), 401: ErrorSerializer},
-                   summary="Claims I may see")
+                   summary=_("Claims I may see"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=TAGS, request={"application/json": AidClaimInSerializer,
                                        "multipart/form-data": AidClaimInSerializer},
                    responses={201: AidClaimSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
-                   summary="File a claim (hospitalisation, accident or major illness)")
+                   summary=_("File a claim (hospitalisation, accident or major illness)"))
     def post(self, request):
         if not IsMember().has_permission(request, self):
             raise DomainError("not_a_member", _("Only members can file claims."), status=403)
@@ -344,7 +344,7 @@ class AidClaimsView(ListAPIView):
 
 class AidClaimDetailView(APIView):
     @extend_schema(tags=TAGS, responses={200: AidClaimSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
-                   summary="One claim with its timeline, and once approved its payout and breakdown")
+                   summary=_("One claim with its timeline, and once approved its payout and breakdown"))
     def get(self, request, pk):
         return Response(AidClaimSerializer(_claim_or_404(request.user, pk)).data)
 
@@ -356,7 +356,7 @@ class AidClaimDocumentsView(APIView):
     @extend_schema(tags=TAGS, request={"multipart/form-data": DocumentUploadSerializer},
                    responses={201: AidClaimDocumentSerializer, 400: ErrorSerializer, 404: ErrorSerializer,
                               409: ErrorSerializer},
-                   summary="Upload a scanned document to my claim")
+                   summary=_("Upload a scanned document to my claim"))
     def post(self, request, pk):
         claim = _own_claim_or_404(request.user, pk)
         data = DocumentUploadSerializer(data=request.data)
@@ -369,7 +369,7 @@ class AidClaimDocumentsView(APIView):
 class AidClaimDocumentFileView(APIView):
     @extend_schema(tags=TAGS, responses={**{(200, kind): OpenApiTypes.BINARY for kind in sorted(ALLOWED_TYPES)},
                                          401: ErrorSerializer, 404: ErrorSerializer},
-                   summary="Download a claim document (the member and staff in scope only)")
+                   summary=_("Download a claim document (the member and staff in scope only)"))
     def get(self, request, pk, document_id):
         document = selectors.aid_claim_document_visible_to(request.user, claim_id=pk, document_id=document_id)
         if document is None:
@@ -383,7 +383,7 @@ class AidClaimDocumentFileView(APIView):
 class AidClaimResubmitView(APIView):
     @extend_schema(tags=TAGS, request=None, responses={200: AidClaimSerializer, 404: ErrorSerializer,
                                                        409: ErrorSerializer},
-                   summary="Send a returned claim back for review after adding documents")
+                   summary=_("Send a returned claim back for review after adding documents"))
     def post(self, request, pk):
         claim = _own_claim_or_404(request.user, pk)
         services.aid_claim_resubmit(claim_id=claim.pk, member=claim.member)
@@ -399,7 +399,7 @@ class AidClaimApproveView(APIView):
     @extend_schema(tags=TAGS, request=None,
                    responses={200: AidClaimSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
                               409: ErrorSerializer},
-                   summary="Approve: fixes the payout and its breakdown (staff in scope)")
+                   summary=_("Approve: fixes the payout and its breakdown (staff in scope)"))
     def post(self, request, pk):
         return _review_response(request, pk, services.aid_claim_approve)
 
@@ -408,7 +408,7 @@ class AidClaimRejectView(APIView):
     @extend_schema(tags=TAGS, request=ReasonSerializer,
                    responses={200: AidClaimSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
                               404: ErrorSerializer, 409: ErrorSerializer},
-                   summary="Reject with a reason (staff in scope)")
+                   summary=_("Reject with a reason (staff in scope)"))
     def post(self, request, pk):
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -419,7 +419,7 @@ class AidClaimReturnView(APIView):
     @extend_schema(tags=TAGS, request=ReasonSerializer,
                    responses={200: AidClaimSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
                               404: ErrorSerializer, 409: ErrorSerializer},
-                   summary="Return to the member for more documents, saying what is missing (staff in scope)")
+                   summary=_("Return to the member for more documents, saying what is missing (staff in scope)"))
     def post(self, request, pk):
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)

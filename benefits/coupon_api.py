@@ -75,8 +75,8 @@ class BatchOutSerializer(serializers.Serializer):
     claim_ends_at = serializers.DateTimeField(source="effective_claim_ends_at")
     use_ends_at = serializers.DateTimeField(source="effective_use_ends_at")
     eligible = serializers.BooleanField()
-    claimed_by_me = serializers.IntegerField(help_text="How many coupons of this batch the member holds.")
-    applied = serializers.BooleanField(help_text="Lottery batches: the member has applied.")
+    claimed_by_me = serializers.IntegerField(help_text=_("How many coupons of this batch the member holds."))
+    applied = serializers.BooleanField(help_text=_("Lottery batches: the member has applied."))
 
 
 class CampaignOutSerializer(serializers.Serializer):
@@ -123,8 +123,6 @@ class CampaignCreatedSerializer(serializers.Serializer):
 
 
 class CouponCampaignsView(ListAPIView):
-    """Members: open campaigns with live remaining counts. Staff: create a campaign."""
-
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsStaffInTree(), StaffMayWrite()]
@@ -157,11 +155,14 @@ class CouponCampaignsView(ListAPIView):
                 campaign.batch_rows.append(batch)
         return self.get_paginated_response(CampaignOutSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: CampaignOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer}, tags=["coupons"])
+    @extend_schema(
+        summary=_("Members: open campaigns with live remaining counts. Staff: the campaigns of their tree."),
+        responses={200: CampaignOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer}, tags=["coupons"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        summary=_("Staff: create a campaign in their tree."),
         request=CampaignInSerializer,
         responses={201: CampaignCreatedSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
         tags=["coupons"],
@@ -195,16 +196,15 @@ class ClaimedCouponSerializer(serializers.Serializer):
 
 
 class AppliedSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="Always `applied`.")
+    status = serializers.CharField(help_text=_("Always `applied`."))
     batch = serializers.IntegerField()
 
 
 class CouponBatchClaimView(PreparedStatementsMixin, APIView):
-    """Claim one coupon of a batch (first come), or apply to its lottery."""
-
     permission_classes = [IsMember]
 
     @extend_schema(
+        summary=_("Claim one coupon of a batch (first come), or apply to its lottery."),
         request=None,
         responses={
             201: ClaimedCouponSerializer, 202: AppliedSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
@@ -257,8 +257,6 @@ def my_coupon_row(values: dict, kind_labels: dict, status_labels: dict, zone) ->
 
 
 class MyCouponsView(PreparedStatementsMixin, ListAPIView):
-    """The member's own coupons, newest first; `?status=issued` for the usable ones."""
-
     permission_classes = [IsMember]
     serializer_class = MyCouponSerializer
 
@@ -285,6 +283,7 @@ class MyCouponsView(PreparedStatementsMixin, ListAPIView):
         return self.get_paginated_response([my_coupon_row(values, kinds, statuses, zone) for values in page])
 
     @extend_schema(
+        summary=_("The member's own coupons, newest first; `?status=issued` for the usable ones."),
         parameters=[OpenApiParameter("status", enum=Coupon.Status.values, required=False)],
         responses={200: MyCouponSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
         tags=["coupons"],
@@ -300,7 +299,7 @@ class RedeemInSerializer(serializers.Serializer):
 
 
 class RedeemedSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="Always `redeemed`.")
+    status = serializers.CharField(help_text=_("Always `redeemed`."))
     code = serializers.CharField()
     kind = serializers.ChoiceField(choices=CouponKind.choices)
     face_value = serializers.DecimalField(**MONEY)
@@ -309,29 +308,28 @@ class RedeemedSerializer(serializers.Serializer):
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 128}, OpenApiParameter.HEADER, required=True,
-    description="A unique key per redemption attempt (e.g. a UUID). Repeating it replays the first answer.",
+    description=_("A unique key per redemption attempt (e.g. a UUID). Repeating it replays the first answer."),
 )
 REPLAYED_HEADER = OpenApiParameter(
     "Idempotent-Replayed", location=OpenApiParameter.HEADER, enum=["true", "false"], response=True,
-    description="On the answers about a code: `true` when this is the stored answer to an earlier attempt.",
+    description=_("On the answers about a code: `true` when this is the stored answer to an earlier attempt."),
 )
 
 
 class CouponRedeemView(PreparedStatementsMixin, APIView):
-    """A merchant or vending machine redeems a coupon by its code or pickup code, once.
-
-    `code` is the 17-character coupon code (dashes, spaces and case do not matter; the last
-    character is a check character, so a typo answers 400 `invalid_code` without a lookup) or,
-    for vending machines, the 8-digit pickup code. Send a new `Idempotency-Key` per attempt and
-    the same one when retrying: a retry gets the first answer (header `Idempotent-Replayed:
-    true`), the same key with another code answers 422. Wrong codes are counted per key: after
-    a few in a minute the key gets 429 for the rest of that minute.
-    """
-
     permission_classes = [api_key_scope("coupons:redeem")]
     throttle_classes = [*APIView.throttle_classes, RedeemGuessThrottle]
 
     @extend_schema(
+        summary=_("A merchant or vending machine redeems a coupon by its code or pickup code, once."),
+        description=_(
+            "`code` is the 17-character coupon code (dashes, spaces and case do not matter; the last "
+            "character is a check character, so a typo answers 400 `invalid_code` without a lookup) or, "
+            "for vending machines, the 8-digit pickup code. Send a new `Idempotency-Key` per attempt and "
+            "the same one when retrying: a retry gets the first answer (header `Idempotent-Replayed: "
+            "true`), the same key with another code answers 422. Wrong codes are counted per key: after "
+            "a few in a minute the key gets 429 for the rest of that minute."
+        ),
         request=RedeemInSerializer, parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         responses={
             200: RedeemedSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
@@ -380,8 +378,6 @@ class MerchantOutSerializer(serializers.Serializer):
 
 
 class MerchantsView(ListAPIView):
-    """Staff: merchants in their tree; create one."""
-
     permission_classes = [IsStaffInTree, StaffMayWrite]
     serializer_class = MerchantOutSerializer
 
@@ -390,11 +386,14 @@ class MerchantsView(ListAPIView):
     def get_queryset(self):
         return selectors.merchants_visible_to(self.request.user).order_by("pk")
 
-    @extend_schema(responses={200: MerchantOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer}, tags=["coupons"])
+    @extend_schema(
+        summary=_("Staff: the merchants of their tree."),
+        responses={200: MerchantOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer}, tags=["coupons"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        summary=_("Staff: add a merchant to their tree."),
         request=MerchantInSerializer,
         responses={201: MerchantOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
         tags=["coupons"],
@@ -437,11 +436,10 @@ class BatchCreatedSerializer(serializers.Serializer):
 
 
 class CampaignBatchesView(APIView):
-    """Staff: add a batch to a campaign in their tree."""
-
     permission_classes = [IsStaffInTree, StaffMayWrite]
 
     @extend_schema(
+        summary=_("Staff: add a batch to a campaign in their tree."),
         request=BatchInSerializer,
         responses={
             201: BatchCreatedSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
@@ -477,11 +475,11 @@ class BatchStatsSerializer(serializers.Serializer):
 
 
 class BatchStatsView(APIView):
-    """Staff: counts and values of one batch in their tree."""
-
     permission_classes = [IsStaffInTree]
 
-    @extend_schema(responses={200: BatchStatsSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}, tags=["coupons"])
+    @extend_schema(
+        summary=_("Staff: counts and values of one batch in their tree."),
+        responses={200: BatchStatsSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}, tags=["coupons"])
     def get(self, request, pk):
         batch = get_object_or_404(selectors.batches_visible_to(request.user), pk=pk)
         return Response(BatchStatsSerializer(selectors.batch_stats(batch)).data)

@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -43,7 +44,7 @@ class BaseLocationSerializer(serializers.Serializer):
 class ConvalescenceBaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    level = serializers.CharField(help_text="provincial, city or county")
+    level = serializers.CharField(help_text=_("provincial, city or county"))
     level_display = serializers.CharField(source="get_level_display")
     address = serializers.CharField()
     themes = serializers.ListField(child=serializers.CharField())
@@ -56,7 +57,7 @@ class ConvalescenceBaseSerializer(serializers.Serializer):
 class ConvalescenceProgramSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    kind = serializers.CharField(help_text="one_day, multi_day, team_building or model_workers_harbour")
+    kind = serializers.CharField(help_text=_("one_day, multi_day, team_building or model_workers_harbour"))
     kind_display = serializers.CharField(source="get_kind_display")
     days = serializers.IntegerField()
     itinerary = serializers.CharField()
@@ -91,7 +92,7 @@ class OwnNominationSerializer(serializers.Serializer):
 
 class ConvalescenceSessionDetailSerializer(ConvalescenceSessionSerializer):
     confirmed = serializers.IntegerField(source="confirmed_count")
-    approved = serializers.IntegerField(source="approved_count", help_text="Approved, not yet confirmed.")
+    approved = serializers.IntegerField(source="approved_count", help_text=_("Approved, not yet confirmed."))
     waiting = serializers.IntegerField(source="waiting_count")
     attended = serializers.IntegerField(source="attended_count")
     my_nomination = serializers.SerializerMethodField()
@@ -116,10 +117,10 @@ class NominationSerializer(serializers.Serializer):
     base_name = serializers.CharField(source="session.program.base.name")
     program_name = serializers.CharField(source="session.program.name")
     member = serializers.IntegerField(source="member_id")
-    member_name = serializers.SerializerMethodField(help_text="Masked.")
-    status = serializers.CharField(help_text=", ".join(NominationStatus.values))
+    member_name = serializers.SerializerMethodField(help_text=_("Masked."))
+    status = serializers.CharField(help_text=format_lazy(_("One of: {}"), ", ".join(NominationStatus.values)))
     status_display = serializers.CharField(source="get_status_display")
-    next_action = serializers.SerializerMethodField(help_text="confirm_or_decline, decline, wait or none")
+    next_action = serializers.SerializerMethodField(help_text=_("confirm_or_decline, decline, wait or none"))
     priority_score = serializers.IntegerField()
     priority_reasons = serializers.SerializerMethodField()
     respond_by = serializers.DateTimeField(allow_null=True)
@@ -167,7 +168,7 @@ class NominationRejectSerializer(serializers.Serializer):
 class SessionCheckInSerializer(serializers.Serializer):
     card_number = serializers.CharField(label=_("card number"), max_length=32, required=False, allow_blank=True)
     card_token = serializers.CharField(label=_("card QR code"), max_length=256, required=False, allow_blank=True,
-                                       help_text="The token read from the member's card QR code.")
+                                       help_text=_("The token read from the member's card QR code."))
 
     def validate(self, attrs):
         if not (attrs.get("card_number") or attrs.get("card_token")):
@@ -179,13 +180,14 @@ class SessionCheckInSerializer(serializers.Serializer):
 
 
 class SessionListView(APIView):
-    """Members: upcoming sessions offered to their union. Staff: the sessions of their tree."""
-
     permission_classes = [IsMemberOrStaff]
     pagination_class = StandardPagination  # documents the pages the answer comes in
 
     @extend_schema(
-        parameters=[OpenApiParameter("upcoming", OpenApiTypes.BOOL, description="Staff: only sessions not yet started.")],
+        summary=_("Members: upcoming sessions offered to their union. Staff: the sessions of their tree."),
+        parameters=[
+            OpenApiParameter("upcoming", OpenApiTypes.BOOL, description=_("Staff: only sessions not yet started.")),
+        ],
         responses={200: ConvalescenceSessionSerializer(many=True), **ERRORS}, tags=["convalescence"],
     )
     def get(self, request):
@@ -202,23 +204,24 @@ class SessionListView(APIView):
 
 
 class SessionDetailView(APIView):
-    """One session with seats, confirmed, approved and waiting; 404 when not offered to the caller."""
-
     permission_classes = [IsMemberOrStaff]
 
-    @extend_schema(responses={200: ConvalescenceSessionDetailSerializer, **ERRORS}, tags=["convalescence"])
+    @extend_schema(
+        summary=_("One session with seats, confirmed, approved and waiting; 404 when not offered to the caller."),
+        responses={200: ConvalescenceSessionDetailSerializer, **ERRORS}, tags=["convalescence"])
     def get(self, request, pk: int):
         session = get_object_or_404(selectors.sessions_visible_to(request.user, with_counts=True), pk=pk)
         return Response(ConvalescenceSessionDetailSerializer(session, context={"request": request}).data)
 
 
 class SessionCheckInView(APIView):
-    """Staff check a confirmed member in on the day by their card number (scanned from the QR code)."""
-
     permission_classes = [IsStaffInTree]
 
-    @extend_schema(request=SessionCheckInSerializer, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
-                   tags=["convalescence"])
+    @extend_schema(
+        summary=_("Staff check a confirmed member in on the day by their card number (scanned from the QR code)."),
+        request=SessionCheckInSerializer,
+        responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
+        tags=["convalescence"])
     def post(self, request, pk: int):
         session = get_object_or_404(scope_queryset(Session.objects.select_related("organising_union"), request.user), pk=pk)
         data = SessionCheckInSerializer(data=request.data)
@@ -230,12 +233,11 @@ class SessionCheckInView(APIView):
 
 
 class NominationListView(APIView):
-    """Members: their own nominations. Staff: nominations of their tree; staff nominate with POST."""
-
     permission_classes = [IsMemberOrStaff]
     pagination_class = StandardPagination
 
     @extend_schema(
+        summary=_("Members: their own nominations. Staff: the nominations of their tree."),
         parameters=[OpenApiParameter("session", {"type": "integer", "minimum": 1}),
                     OpenApiParameter("status", OpenApiTypes.STR, enum=NominationStatus.values)],
         responses={200: NominationSerializer(many=True), **ERRORS}, tags=["convalescence"],
@@ -254,8 +256,10 @@ class NominationListView(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(NominationSerializer(page, many=True).data)
 
-    @extend_schema(request=NominationCreateSerializer,
-                   responses={201: NominationSerializer, 409: ErrorSerializer, **ERRORS}, tags=["convalescence"])
+    @extend_schema(
+        summary=_("Staff: nominate a member of their tree for a session."),
+        request=NominationCreateSerializer,
+        responses={201: NominationSerializer, 409: ErrorSerializer, **ERRORS}, tags=["convalescence"])
     def post(self, request):
         if not _is_staff(request):
             return Response({"detail": str(_("You may not do this.")), "code": "permission_denied"}, status=403)
@@ -275,7 +279,8 @@ class NominationListView(APIView):
 class NominationDetailView(APIView):
     permission_classes = [IsMemberOrStaff]
 
-    @extend_schema(responses={200: NominationSerializer, **ERRORS}, tags=["convalescence"])
+    @extend_schema(summary=_("One nomination: the member's own, or one of the staff member's tree."),
+                   responses={200: NominationSerializer, **ERRORS}, tags=["convalescence"])
     def get(self, request, pk: int):
         return Response(NominationSerializer(get_object_or_404(selectors.nominations_visible_to(request.user), pk=pk)).data)
 
@@ -299,32 +304,29 @@ class _NominationActionView(APIView):
 
 
 class NominationConfirmView(_NominationActionView):
-    """The member takes the approved place before the deadline."""
-
-    @extend_schema(request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
-                   tags=["convalescence"])
+    @extend_schema(
+        summary=_("The member takes the approved place before the deadline."),
+        request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS}, tags=["convalescence"])
     def post(self, request, pk: int):
         nomination = services.nomination_confirm(user=request.user, nomination=self.nomination(request, pk))
         return Response(NominationSerializer(nomination).data)
 
 
 class NominationDeclineView(_NominationActionView):
-    """The member says no; the place goes to the waiting list."""
-
-    @extend_schema(request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
-                   tags=["convalescence"])
+    @extend_schema(
+        summary=_("The member says no; the place goes to the waiting list."),
+        request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS}, tags=["convalescence"])
     def post(self, request, pk: int):
         nomination = services.nomination_decline(user=request.user, nomination=self.nomination(request, pk))
         return Response(NominationSerializer(nomination).data)
 
 
 class NominationApproveView(_NominationActionView):
-    """The organising union approves: a seat if one is free, else the waiting list."""
-
     staff_only = True
 
-    @extend_schema(request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
-                   tags=["convalescence"])
+    @extend_schema(
+        summary=_("The organising union approves: a seat if one is free, else the waiting list."),
+        request=None, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS}, tags=["convalescence"])
     def post(self, request, pk: int):
         nomination = self.nomination(request, pk)
         if nomination is None:
@@ -335,7 +337,8 @@ class NominationApproveView(_NominationActionView):
 class NominationRejectView(_NominationActionView):
     staff_only = True
 
-    @extend_schema(request=NominationRejectSerializer, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
+    @extend_schema(summary=_("The organising union rejects a nomination, with a reason."),
+                   request=NominationRejectSerializer, responses={200: NominationSerializer, 409: ErrorSerializer, **ERRORS},
                    tags=["convalescence"])
     def post(self, request, pk: int):
         nomination = self.nomination(request, pk)

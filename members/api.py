@@ -125,9 +125,9 @@ class CardTokenSerializer(serializers.Serializer):
 
 class CardCheckSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    reason = serializers.CharField(help_text="'' when valid, else 'expired' or 'invalid'.")
+    reason = serializers.CharField(help_text=_("'' when valid, else 'expired' or 'invalid'."))
     status = serializers.CharField(allow_null=True)
-    name = serializers.CharField(allow_null=True, help_text="Masked: 张*")
+    name = serializers.CharField(allow_null=True, help_text=_("Masked: 张*"))
     card_number = serializers.CharField(allow_null=True)
     organization = serializers.CharField(allow_null=True)
 
@@ -143,12 +143,11 @@ class ConsentVersionSerializer(serializers.Serializer):
 
 
 class RegisterView(APIView):
-    """Apply to join the union (anyone). The application waits for the union's verification."""
-
     authentication_classes = []
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary=_("Apply to join the union (anyone). The application waits for the union's verification."),
         request=RegisterSerializer,
         responses={201: RegisteredSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
         auth=[], tags=["members"],
@@ -170,26 +169,25 @@ class RegisterView(APIView):
 
 
 class ConsentView(APIView):
-    """The current consent text an applicant must accept."""
-
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: ConsentVersionSerializer, 503: ErrorSerializer}, auth=[], tags=["members"])
+    @extend_schema(
+        summary=_("The current consent text an applicant must accept."),
+        responses={200: ConsentVersionSerializer, 503: ErrorSerializer}, auth=[], tags=["members"])
     def get(self, request):
         return Response(ConsentVersionSerializer(services.consent_current()).data)
 
 
 class OrganizationListView(generics.ListAPIView):
-    """Grassroots unions a worker can join; `q` matches the union's or any ancestor's name."""
-
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = OrganizationSerializer
     filter_backends = []
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="Words in the union's or an ancestor's name.")],
+        summary=_("Grassroots unions a worker can join; `q` matches the union's or any ancestor's name."),
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description=_("Words in the union's or an ancestor's name."))],
         responses={200: OrganizationSerializer(many=True)}, auth=[], tags=["members"],
     )
     def get(self, request, *args, **kwargs):
@@ -217,11 +215,11 @@ def me_row(member: Member) -> dict:
 
 
 class MeView(APIView):
-    """The member's own profile; ID and phone masked."""
-
     permission_classes = [IsMember]
 
-    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer}, tags=["members"])
+    @extend_schema(
+        summary=_("The member's own profile; ID and phone masked."),
+        responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer}, tags=["members"])
     def get(self, request):
         # Loaded with the bearer token (organisation included); a session login loads it here.
         return json_answer(request, me_row(request.user.member))
@@ -242,18 +240,17 @@ def _member_in_scope(request, pk) -> Member:
 
 
 class MemberListView(generics.ListAPIView):
-    """Members in the staff member's part of the tree (masked)."""
-
     permission_classes = [IsStaffInTree]
     serializer_class = MemberSerializer
     filter_backends = []
 
     @extend_schema(
+        summary=_("Members in the staff member's part of the tree (masked)."),
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Member.Status.values),
             OpenApiParameter("organization", {"type": "integer", "minimum": 1},
-                             description="Only this organisation and below."),
-            OpenApiParameter("q", OpenApiTypes.STR, description="Name (start), card number, full ID or phone number."),
+                             description=_("Only this organisation and below.")),
+            OpenApiParameter("q", OpenApiTypes.STR, description=_("Name (start), card number, full ID or phone number.")),
         ],
         responses={200: MemberSerializer(many=True), 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
         tags=["members"],
@@ -287,32 +284,36 @@ class MemberListView(generics.ListAPIView):
 class MemberDetailView(APIView):
     permission_classes = [IsStaffInTree]
 
-    @extend_schema(responses={200: MemberSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    @extend_schema(summary=_("One member of the staff member's part of the tree (masked)."),
+                   responses={200: MemberSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
                    tags=["members"])
     def get(self, request, pk):
         return Response(MemberSerializer(_member_in_scope(request, pk)).data)
 
 
 class MemberVerifyView(APIView):
-    """Verify a pending application (admin or reviewer of the union or above)."""
-
     permission_classes = [IsStaffInTree, CanReview]
 
-    @extend_schema(request=None, responses={200: MemberSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-                                            404: ErrorSerializer, 409: ErrorSerializer}, tags=["members"])
+    @extend_schema(
+        summary=_("Verify a pending application (admin or reviewer of the union or above)."),
+        request=None,
+        responses={200: MemberSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
+                   409: ErrorSerializer},
+        tags=["members"])
     def post(self, request, pk):
         member = services.member_verify(actor=request.user, member=_member_in_scope(request, pk))
         return Response(MemberSerializer(member).data)
 
 
 class MemberRejectView(APIView):
-    """Reject a pending application; the reason is shown to the applicant."""
-
     permission_classes = [IsStaffInTree, CanReview]
 
-    @extend_schema(request=RejectSerializer, responses={
-        200: MemberSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-        404: ErrorSerializer, 409: ErrorSerializer}, tags=["members"])
+    @extend_schema(
+        summary=_("Reject a pending application; the reason is shown to the applicant."),
+        request=RejectSerializer,
+        responses={200: MemberSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer, 409: ErrorSerializer},
+        tags=["members"])
     def post(self, request, pk):
         member = _member_in_scope(request, pk)
         data = RejectSerializer(data=request.data)
@@ -322,12 +323,13 @@ class MemberRejectView(APIView):
 
 
 class CardVerifyView(APIView):
-    """A partner checks a membership card's QR token (scope members:verify)."""
-
     permission_classes = [api_key_scope("members:verify")]
 
-    @extend_schema(request=CardTokenSerializer, responses={
-        200: CardCheckSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}, tags=["members"])
+    @extend_schema(
+        summary=_("A partner checks a membership card's QR token (scope members:verify)."),
+        request=CardTokenSerializer,
+        responses={200: CardCheckSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
+        tags=["members"])
     def post(self, request):
         data = CardTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -144,14 +144,14 @@ LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7]\d|[1-9]?\d)(?:\.\d+)?)"
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("near", str, pattern=f"^{LATITUDE},{LONGITUDE}$",
-                     description="lat,lng: order nearest first and add distance_m"),
+                     description=_("lat,lng: order nearest first and add distance_m")),
     OpenApiParameter("radius_m", {"type": "integer", "minimum": 1, "maximum": 200_000},
-                     description="with near (400 without it): only stations within this many metres"),
-    OpenApiParameter("kind", str, many=True, enum=Station.Kind.values, description="repeatable or comma-separated"),
-    OpenApiParameter("amenity", str, many=True, enum=Amenity.values, description="repeatable: all must be present"),
-    OpenApiParameter("open_now", bool, description="only stations open now (Asia/Shanghai)"),
-    OpenApiParameter("q", {"type": "string", "maxLength": 64}, description="part of the name or address"),
-    OpenApiParameter("crs", str, enum=CRS_CHOICES, description="coordinates in and out: wgs84 (default) or gcj02"),
+                     description=_("with near (400 without it): only stations within this many metres")),
+    OpenApiParameter("kind", str, many=True, enum=Station.Kind.values, description=_("repeatable or comma-separated")),
+    OpenApiParameter("amenity", str, many=True, enum=Amenity.values, description=_("repeatable: all must be present")),
+    OpenApiParameter("open_now", bool, description=_("only stations open now (Asia/Shanghai)")),
+    OpenApiParameter("q", {"type": "string", "maxLength": 64}, description=_("part of the name or address")),
+    OpenApiParameter("crs", str, enum=CRS_CHOICES, description=_("coordinates in and out: wgs84 (default) or gcj02")),
 ]
 
 
@@ -195,10 +195,10 @@ class StationRowSerializer(serializers.Serializer):
     amenities = serializers.ListField(child=serializers.ChoiceField(choices=Amenity.choices))
     open_now = serializers.BooleanField()
     is_open_24h = serializers.BooleanField()
-    distance_m = serializers.IntegerField(required=False, help_text="only with near")
+    distance_m = serializers.IntegerField(required=False, help_text=_("only with near"))
     rating_average = serializers.DecimalField(max_digits=2, decimal_places=1, allow_null=True)
     rating_count = serializers.IntegerField()
-    current_stop = StopSerializer(allow_null=True, help_text="mobile stations: where it stands now")
+    current_stop = StopSerializer(allow_null=True, help_text=_("mobile stations: where it stands now"))
 
 
 def kind_labels() -> dict:
@@ -235,10 +235,10 @@ def _decimal_out(value):
 
 
 class OpeningHoursSerializer(serializers.Serializer):
-    weekday = serializers.IntegerField(help_text="Monday 0 … Sunday 6")
+    weekday = serializers.IntegerField(help_text=_("Monday 0 … Sunday 6"))
     weekday_label = serializers.CharField()
     opens_at = HourMinuteField()
-    closes_at = HourMinuteField(help_text="not after opens_at: open past midnight")
+    closes_at = HourMinuteField(help_text=_("not after opens_at: open past midnight"))
 
 
 class OpeningExceptionSerializer(serializers.Serializer):
@@ -273,13 +273,13 @@ class StationDetailSerializer(StationRowSerializer):
     partner_clinic = serializers.CharField()
     honours = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField()
-    organization = serializers.CharField(help_text="the union that runs it")
+    organization = serializers.CharField(help_text=_("the union that runs it"))
     opening_hours = OpeningHoursSerializer(many=True)
-    opening_exceptions = OpeningExceptionSerializer(many=True, help_text="the next 60 days")
+    opening_exceptions = OpeningExceptionSerializer(many=True, help_text=_("the next 60 days"))
     next_stop = StopSerializer(allow_null=True)
-    stops = StopSerializer(many=True, help_text="mobile stations: the next 14 days")
-    sessions = SessionSerializer(many=True, help_text="health service points: the next 60 days")
-    services = OfferingSerializer(many=True, help_text="the order-style service menu")
+    stops = StopSerializer(many=True, help_text=_("mobile stations: the next 14 days"))
+    sessions = SessionSerializer(many=True, help_text=_("health service points: the next 60 days"))
+    services = OfferingSerializer(many=True, help_text=_("the order-style service menu"))
     photos = serializers.ListField(child=serializers.CharField())
 
 
@@ -316,11 +316,10 @@ class PublicView(PreparedStatementsMixin, APIView):
 
 
 class StationListView(PublicView):
-    """Stations for the map: filters, nearest first with `near`. Public."""
-
     pagination_class = PublicListPagination  # documents the pages the answer comes in
 
     @extend_schema(
+        summary=_("Stations for the map: filters, nearest first with `near`. Public."),
         parameters=SEARCH_PARAMETERS, responses={200: StationRowSerializer(many=True), 400: ErrorSerializer},
         auth=[], tags=["stations"],
     )
@@ -356,9 +355,8 @@ class StationListView(PublicView):
 
 
 class StationDetailView(PublicView):
-    """One station: hours, amenities, services, a mobile station's current and next stops. Public."""
-
     @extend_schema(
+        summary=_("One station: hours, amenities, services, a mobile station's current and next stops. Public."),
         parameters=[OpenApiParameter("crs", str, enum=CRS_CHOICES)],
         responses={200: StationDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer}, auth=[], tags=["stations"],
     )
@@ -377,7 +375,7 @@ class StationDetailView(PublicView):
 class PointSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["Point"])
     coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
-                                        help_text="lng, lat (GeoJSON order)")
+                                        help_text=_("lng, lat (GeoJSON order)"))
 
 
 class StationFeatureSerializer(serializers.Serializer):
@@ -392,17 +390,16 @@ class StationFeatureCollectionSerializer(serializers.Serializer):
 
     type = serializers.ChoiceField(choices=["FeatureCollection"])
     features = StationFeatureSerializer(many=True)
-    truncated = serializers.BooleanField(help_text="more stations matched than the features hold")
+    truncated = serializers.BooleanField(help_text=_("more stations matched than the features hold"))
 
 
 class StationGeoJsonView(PublicView):
-    """The same search as a GeoJSON FeatureCollection, at most 2000 features (use bbox= for the viewport)."""
-
     @extend_schema(
+        summary=_("The same search as a GeoJSON FeatureCollection, at most 2000 features (use bbox= for the viewport)."),
         parameters=SEARCH_PARAMETERS + [
             OpenApiParameter("bbox", str, pattern=f"^{LONGITUDE},{LATITUDE},{LONGITUDE},{LATITUDE}$",
-                             description="min_lng,min_lat,max_lng,max_lat: the map's viewport (each minimum below "
-                                         "its maximum, else 400)"),
+                             description=_("min_lng,min_lat,max_lng,max_lat: the map's viewport (each minimum "
+                                           "below its maximum, else 400)")),
         ],
         responses={200: StationFeatureCollectionSerializer, 400: ErrorSerializer}, auth=[], tags=["stations"],
     )
@@ -498,8 +495,13 @@ class HealthReadingOutSerializer(serializers.Serializer):
     station = serializers.IntegerField()
     measured_at = serializers.DateTimeField()
     values = serializers.DictField(child=serializers.CharField())
-    flags = serializers.DictField(child=serializers.ChoiceField(choices=["normal", "low", "high"]))
-    level = serializers.ChoiceField(choices=["normal", "lifestyle", "see_doctor", "see_doctor_soon"])
+    flags = serializers.DictField(child=serializers.ChoiceField(
+        choices=[("normal", _("within the normal range")), ("low", _("below the normal range")),
+                 ("high", _("above the normal range"))]))
+    level = serializers.ChoiceField(choices=[
+        ("normal", _("all readings normal")), ("lifestyle", _("lifestyle advice")), ("see_doctor", _("see a doctor")),
+        ("see_doctor_soon", _("see a doctor soon")),
+    ])
     advice = serializers.CharField()
 
 
@@ -509,11 +511,10 @@ def _reading_out(reading: HealthReading) -> dict:
 
 
 class HealthReadingCreateView(APIView):
-    """A health kiosk reports one measurement set for a member (by card number) at its station."""
-
     permission_classes = [api_key_scope("health:write")]
 
     @extend_schema(
+        summary=_("A health kiosk reports one measurement set for a member (by card number) at its station."),
         request=HealthReadingInSerializer,
         responses={201: HealthReadingOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer},
         tags=["health"],
@@ -532,13 +533,13 @@ class HealthReadingCreateView(APIView):
 
 
 class MyHealthReadingsView(APIView):
-    """The member's own readings, newest first. Every look is access-logged."""
-
     permission_classes = [IsMember]
     pagination_class = StandardPagination
 
-    @extend_schema(responses={200: HealthReadingOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
-                   tags=["health"])
+    @extend_schema(
+        summary=_("The member's own readings, newest first. Every look is access-logged."),
+        responses={200: HealthReadingOutSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
+        tags=["health"])
     def get(self, request):
         readings = HealthReading.objects.filter(member=request.user.member).select_related(
             "station__organization").order_by("-measured_at")
@@ -566,13 +567,14 @@ class RatingOutSerializer(serializers.Serializer):
 
 
 class StationRatingView(APIView):
-    """A member rates a station 1–5 with a comment, once per station per day."""
-
     permission_classes = [IsMember]
 
-    @extend_schema(request=RatingInSerializer,
-                   responses={201: RatingOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-                              404: ErrorSerializer, 409: ErrorSerializer}, tags=["stations"])
+    @extend_schema(
+        summary=_("A member rates a station 1–5 with a comment, once per station per day."),
+        request=RatingInSerializer,
+        responses={201: RatingOutSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer, 409: ErrorSerializer},
+        tags=["stations"])
     def post(self, request, pk):
         station = _active_station(pk)
         data = RatingInSerializer(data=request.data)
@@ -588,12 +590,13 @@ class VisitOutSerializer(serializers.Serializer):
 
 
 class StationCheckInView(APIView):
-    """A member checks in at a station (the QR poster's link): a visit, counted under the member's category."""
-
     permission_classes = [IsMember]
 
-    @extend_schema(request=None, responses={201: VisitOutSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-                                            404: ErrorSerializer}, tags=["stations"])
+    @extend_schema(
+        summary=_("A member checks in at a station (the QR poster's link): a visit, counted under the member's category."),
+        request=None,
+        responses={201: VisitOutSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        tags=["stations"])
     def post(self, request, pk):
         station = _active_station(pk)
         visit = services.visit_record(station=station, source=Visit.Source.QR_CHECK_IN, member=request.user.member)
@@ -601,12 +604,13 @@ class StationCheckInView(APIView):
 
 
 class SessionListView(PublicView):
-    """Upcoming health service point sessions with places left. Public."""
-
     pagination_class = StandardPagination
 
-    @extend_schema(parameters=[OpenApiParameter("station", {"type": "integer", "minimum": 1})],
-                   responses={200: SessionSerializer(many=True), 400: ErrorSerializer}, auth=[], tags=["health"])
+    @extend_schema(
+        summary=_("Upcoming health service point sessions with places left. Public."),
+        parameters=[OpenApiParameter("station", {"type": "integer", "minimum": 1})],
+        responses={200: SessionSerializer(many=True), 400: ErrorSerializer}, auth=[],
+        tags=["health"])
     def get(self, request):
         queryset = ServiceSession.objects.filter(
             starts_at__gt=selectors.local_now(), station__is_active=True).order_by("starts_at", "pk")
@@ -628,13 +632,14 @@ class BookingSerializer(serializers.Serializer):
 
 
 class SessionBookView(APIView):
-    """Book a place in a session: one per member, never more than the places."""
-
     permission_classes = [IsMember]
 
-    @extend_schema(request=None, responses={201: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
-                                            403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
-                   tags=["health"])
+    @extend_schema(
+        summary=_("Book a place in a session: one per member, never more than the places."),
+        request=None,
+        responses={201: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer, 409: ErrorSerializer},
+        tags=["health"])
     def post(self, request, pk):
         get_object_or_404(ServiceSession.objects.filter(station__is_active=True), pk=pk)
         booking = services.session_book(session_id=pk, member=request.user.member)
@@ -643,12 +648,14 @@ class SessionBookView(APIView):
 
 
 class BookingCancelView(APIView):
-    """Cancel one's own booking before the session starts."""
-
     permission_classes = [IsMember]
 
-    @extend_schema(request=None, responses={200: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer,
-                                            403: ErrorSerializer, 404: ErrorSerializer}, tags=["health"])
+    @extend_schema(
+        summary=_("Cancel one's own booking before the session starts."),
+        request=None,
+        responses={200: BookingSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
+                   404: ErrorSerializer},
+        tags=["health"])
     def post(self, request, pk):
         booking = services.session_booking_cancel(booking_id=pk, member=request.user.member)
         booking.session.refresh_from_db()
@@ -659,7 +666,8 @@ class MyBookingsView(APIView):
     permission_classes = [IsMember]
     pagination_class = StandardPagination
 
-    @extend_schema(responses={200: BookingSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
+    @extend_schema(summary=_("The member's own health service bookings, newest first."),
+                   responses={200: BookingSerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer},
                    tags=["health"])
     def get(self, request):
         queryset = SessionBooking.objects.filter(member=request.user.member).select_related("session").order_by("-created_at")

@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "unionportal.core.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "unionportal.core.schema.TranslatedAutoSchema",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "unionportal.core.negotiation.JsonFirstNegotiation",
     "EXCEPTION_HANDLER": "unionportal.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -228,9 +228,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "unionportal.core.schema.add_standard_error_responses",
+        "unionportal.core.schema.drop_bare_enum_descriptions",
+        "unionportal.core.schema.add_title_and_tags",
     ],
+    # The schema's file name; the title and description shown are translated (core.schema).
     "TITLE": "unionportal API",
-    "DESCRIPTION": "Partner API of the city trade-union federation's service portal.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -21,10 +21,13 @@ def test_home_and_admin_login_render_in_chinese(page, live_server):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_api_docs_render_from_our_own_files_under_the_content_security_policy(page, live_server):
+def test_api_docs_render_in_chinese_from_our_own_files_under_the_content_security_policy(page, live_server):
     page.goto(live_server.url + "/api/docs/")
     page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
-    assert "unionportal API" in page.inner_text(".swagger-ui .info .title")
+    assert "unionportal 开放接口" in page.inner_text(".swagger-ui .info .title")
+    coupons = page.locator("#operations-tag-coupons")
+    assert "福利券：福利活动、领取" in coupons.inner_text()  # the tag's description
+    page.wait_for_selector("text=领取批次中的一张福利券", timeout=5000)  # an operation's summary
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
     assert page.failed_requests == []
     assert not [error for error in page.console_errors if "Content Security Policy" in error]

@@ -33,13 +33,12 @@ class TokenSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """Exchange a mobile number and password for an expiring bearer token."""
-
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenRateThrottle]
 
     @extend_schema(
+        summary=_("Exchange a mobile number and password for an expiring bearer token."),
         request=TokenRequestSerializer,
         responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
@@ -76,11 +75,11 @@ class WhoAmISerializer(serializers.Serializer):
 
 
 class WhoAmIView(APIView):
-    """Which credentials this request carries: a user's token or a partner key (and its scopes)."""
-
     permission_classes = [HasCredentials]
 
-    @extend_schema(responses={200: WhoAmISerializer, 401: ErrorSerializer}, tags=["auth"])
+    @extend_schema(
+        summary=_("Which credentials this request carries: a user's token or a partner key (and its scopes)."),
+        responses={200: WhoAmISerializer, 401: ErrorSerializer}, tags=["auth"])
     def get(self, request):
         if isinstance(request.auth, ApiKey):
             return Response({"kind": "partner", "name": request.auth.name, "scopes": request.auth.scopes})

@@ -78,7 +78,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer"}
+        return {"type": "http", "scheme": "bearer",
+                "description": _("`Bearer <token>` from POST /api/v1/auth/token/.")}
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -88,5 +89,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {
             "type": "apiKey", "in": "header", "name": "Authorization",
-            "description": "`Api-Key <key>` as issued in the back office.",
+            "description": _("`Api-Key <key>` as issued in the back office."),
         }

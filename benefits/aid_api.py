@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -61,9 +61,8 @@ def _segments_in(items):
             for item in items]
 
 
+@extend_schema_serializer(description=_("A plan with its terms in full: members have a right to know the rules."))
 class AidPlanSerializer(serializers.ModelSerializer):
-    """A plan with its terms in full: members have a right to know the rules."""
-
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False,
         help_text=_("The city federation running the plan; defaults to the caller's own."))

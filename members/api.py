@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -89,9 +89,8 @@ class OrganizationBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "path"]
 
 
+@extend_schema_serializer(description=_("A member as staff see them: ID and phone always masked."))
 class MemberSerializer(serializers.ModelSerializer):
-    """A member as staff see them: ID and phone always masked."""
-
     id_number = serializers.CharField(source="masked_id_number", read_only=True)
     phone = serializers.CharField(source="user.masked_phone", read_only=True)
     organization = OrganizationBriefSerializer(read_only=True)

@@ -302,8 +302,6 @@ class AidEnrolmentsView(ListAPIView):
 
 
 class AidClaimsView(ListAPIView):
-    """Members see their own claims; staff see the claims of their part of the tree."""
-
     serializer_class = AidClaimSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -316,7 +314,8 @@ class AidClaimsView(ListAPIView):
 
     @extend_schema(tags=TAGS, parameters=[OpenApiParameter("status", enum=AidClaim.Status.values)],
                    responses={200: AidClaimSerializer(many=True), 401: ErrorSerializer},
-                   summary=_("Claims I may see"))
+                   summary=_("Claims I may see"),
+                   description=_("Members see their own claims; staff see the claims of their part of the tree."))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -2,8 +2,9 @@
 errors the platform can answer.
 
 Partner developers read the docs in their language (`Accept-Language`, or `?lang=en`), Chinese
-unless they ask otherwise, so the schema shows only text marked for translation: summaries, descriptions and help texts given with `_()`.
-Docstrings are written for the project's developers and stay out of it (`TranslatedAutoSchema`).
+unless they ask otherwise, so the schema shows only text marked for translation: summaries,
+descriptions and help texts given with `_()`. Docstrings are written for the project's
+developers and stay out of it (`TranslatedAutoSchema`).
 Tag names stay English, as identifiers client generators build names from; each tag's
 description is translated (`TAGS`).
 
@@ -76,6 +77,7 @@ class TranslatedAutoSchema(AutoSchema):
         return ""
 
     def _map_basic_serializer(self, serializer, direction):
+        # drf-spectacular's one place for a component's description: the override, else the docstring.
         schema = super()._map_basic_serializer(serializer, direction)
         if get_override(serializer, "description") is None:
             schema.pop("description", None)

@@ -1,10 +1,14 @@
 """Back office for unions, staff and members: everything scoped to the staff member's tree."""
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,12 +19,13 @@ from django.utils.translation import gettext, gettext_lazy as _
 from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log
 
-from . import rules, selectors, services
+from . import exports, rules, selectors, services
 from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin, role_allows
 from .models import (
-    ConsentVersion, Member, MemberTransfer, Organization, PendingMember, PersonalDataAccess, RosterImport,
-    StaffAssignment, User, phone_hash,
+    ConsentVersion, Member, MemberExport, MemberTransfer, Organization, PendingMember, PersonalDataAccess,
+    RosterImport, StaffAssignment, User, phone_hash,
 )
+from .member_list import describe, filters_only, member_changelist
 from .scoping import cached_staff_assignment, is_in_scope, scope_queryset, staff_assignment
 
 # --- Shared pieces ---------------------------------------------------------------------
@@ -437,9 +442,12 @@ class MemberAdmin(ScopedAdmin):
 
     @admin.action(description=_("Export the selected members to Excel (masked)"))
     def export_selected(self, request, queryset):
+        if request.POST.get("select_across") == "1":
+            # "Select all" of a list that may hold millions: written in the background.
+            return redirect(reverse("admin:members_member_export") + "?" + filters_only(request.GET.urlencode()))
         from .roster import roster_export_response
 
-        return roster_export_response(queryset)
+        return roster_export_response(queryset)  # the ticked rows of one page
 
     # -- extra views: reveal, export of the whole scope, roster import --
     def get_urls(self):
@@ -482,11 +490,32 @@ class MemberAdmin(ScopedAdmin):
         return response
 
     def export_view(self, request):
+        """Confirm, then queue an export of the list with the filters it was opened with."""
         if not self.has_view_permission(request):
             raise Http404
-        from .roster import roster_export_response
-
-        return roster_export_response(self.get_queryset(request).order_by("organization__path", "pk"))
+        filters = filters_only(request.GET.urlencode())
+        try:
+            changelist = member_changelist(request.user, filters)
+        except IncorrectLookupParameters:
+            self.message_user(request, gettext("The list's filters could not be read."), messages.ERROR)
+            return redirect("admin:members_member_changelist")
+        description = describe(changelist)
+        if request.method == "POST":
+            try:
+                exports.member_export_request(actor=request.user, query_string=filters, description=description)
+            except DomainError as error:
+                self.message_user(request, str(error.message), messages.ERROR)
+                return redirect(reverse("admin:members_member_changelist") + "?" + filters)
+            self.message_user(request, gettext(
+                "The export is being written. It will be ready here in a few minutes; the file is deleted after "
+                "%(hours)d hours.") % {"hours": settings.MEMBER_EXPORT_LIFETIME / timedelta(hours=1)}, messages.SUCCESS)
+            return redirect("admin:members_memberexport_changelist")
+        context = {
+            **self.admin_site.each_context(request), "title": gettext("Export members"), "opts": self.model._meta,
+            "description": description, "count": changelist.result_count,
+            "list_url": reverse("admin:members_member_changelist") + ("?" + filters if filters else ""),
+        }
+        return TemplateResponse(request, "admin/members/member/export_confirm.html", context)
 
     def import_view(self, request):
         from .roster import roster_import_view
@@ -553,6 +582,54 @@ class RosterImportAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MemberExport)
+class MemberExportAdmin(ScopedAdmin):
+    """Each staff member's own exports: the files hold their tree's members."""
+
+    list_display = ("requested_at", "description", "status", "row_count", "expires_at", "download")
+    fields = ("requested_at", "description", "status", "row_count", "failure", "finished_at", "expires_at", "download")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(requested_by=request.user)
+
+    @admin.display(description=_("file"))
+    def download(self, export):
+        if export.status != MemberExport.Status.READY:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:members_memberexport_download", args=[export.pk]),
+                           gettext("Download (.xlsx)"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/download/", self.admin_site.admin_view(self.download_view),
+                 name="members_memberexport_download"),
+        ] + super().get_urls()
+
+    def download_view(self, request, pk):
+        export = self.get_queryset(request).filter(pk=pk).first()
+        if export is None or not self.has_view_permission(request):
+            raise Http404
+        try:
+            handle = exports.member_export_open(actor=request.user, export=export)
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.WARNING)
+            return redirect("admin:members_memberexport_changelist")
+        local = timezone.localtime(export.requested_at)
+        response = FileResponse(handle, as_attachment=True, filename=f"members-{local:%Y%m%d-%H%M}.xlsx")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 # --- Superuser-only records ---------------------------------------------------------------

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 from unionportal.core.pii import EncryptedTextField, keep_mask, keyed_hash, mask_id_number, mask_phone
+from unionportal.core.storage import private_storage
 
 from . import rules
 
@@ -413,3 +416,62 @@ class RosterImport(models.Model):
     class Meta:
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
+
+
+def member_export_upload_to(instance, filename):
+    return f"exports/members/{uuid.uuid4().hex}.xlsx"
+
+
+class MemberExport(models.Model):
+    """A masked roster workbook of the member list, written in the background.
+
+    A district's hundreds of thousands of members take longer to write than a web request may
+    last, and a city's two million need two sheets (a sheet holds 1,048,576 rows). The file is
+    for the staff member who asked, and is deleted when it expires.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being written")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"), db_index=False,
+    )
+    # The requester's tree when they asked: the audit log's scope. The rows are read in their
+    # tree as it stands when the file is written.
+    organization_path = models.CharField(max_length=255, editable=False)
+    query_string = models.CharField(_("list filters"), max_length=2000, blank=True, editable=False)
+    description = models.CharField(_("members exported"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file = models.FileField(
+        _("file"), upload_to=member_export_upload_to, storage=private_storage, max_length=200, blank=True,
+    )
+    failure = models.CharField(_("reason"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
+
+    SCOPE_PATH = "organization_path"
+
+    class Meta:
+        verbose_name = _("member export")
+        verbose_name_plural = _("member exports")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["requested_by", "-requested_at"], name="member_export_requester_idx"),
+            models.Index(fields=["expires_at"], condition=Q(status="ready"), name="member_export_expiry_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (Q(row_count__isnull=False) & Q(expires_at__isnull=False) & ~Q(file="")),
+                name="member_export_ready_has_file",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.requested_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"

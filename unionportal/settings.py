@@ -223,6 +223,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_TOKEN_LIFETIME = timedelta(hours=int(os.environ.get("API_TOKEN_LIFETIME_HOURS", "12")))
+# How long a member export stays downloadable before its file is deleted.
+MEMBER_EXPORT_LIFETIME = timedelta(hours=int(os.environ.get("MEMBER_EXPORT_HOURS", "24")))
 
 SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
@@ -288,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
     "coupons-expire-unused": {
         "task": "benefits.coupon_tasks.coupons_expire_due",
         "schedule": timedelta(minutes=15),
+    },
+    "members-exports-tidy": {
+        "task": "members.tasks.member_exports_tidy",
+        "schedule": timedelta(minutes=10),
     },
     "convalescence-lapse-overdue-nominations": {
         "task": "convalescence.tasks.nominations_lapse_overdue",

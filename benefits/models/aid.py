@@ -9,47 +9,23 @@ Database facts behind the rules:
 The payout rule itself is in `benefits.aid_rules`; writes are in `benefits.aid_services`.
 """
 
-import os
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organization, members_union_field
 from unionportal.core.pii import EncryptedTextField
+from unionportal.core.storage import private_storage
 
 from .. import aid_rules
 
 MONEY = dict(max_digits=12, decimal_places=2)
 ZERO = Decimal("0")
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files under settings.PRIVATE_MEDIA_ROOT (read at use, so tests can move it); no URL.
-
-    Claim documents never live under MEDIA_URL: a view that checks access serves them.
-    """
-
-    @property
-    def base_location(self):
-        return str(settings.PRIVATE_MEDIA_ROOT)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
-
-
-def private_storage():
-    return PrivateStorage()
 
 
 def document_upload_to(instance, filename):

@@ -21,6 +21,8 @@ AUDIT_ACTIONS = {
     "organization_changed": _("Union changed"),
     "staff_assignment_saved": _("Staff assignment saved"),
     "staff_assignment_deleted": _("Staff assignment removed"),
+    "member_export_requested": _("Member export requested"),
+    "member_export_downloaded": _("Member export downloaded"),
     # Stations
     "station_added": _("Station added"),
     "station_changed": _("Station changed"),

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from .models import Member
 
@@ -39,14 +39,14 @@ def member_changelist(user, query_string: str):
 
 
 def describe(changelist) -> str:
-    """The list's filters and search in words, e.g. "状态: 待审核; 工会: 丰泽区总工会"."""
+    """The list's filters and search in words, e.g. "状态：待审核；工会：丰泽区总工会"."""
     used = changelist.get_filters_params()
     parts = []
     for spec in changelist.filter_specs:
         if not any(name in used for name in spec.expected_parameters()):
             continue
         chosen = [str(choice["display"]) for choice in spec.choices(changelist) if choice["selected"]]
-        parts.append(f"{spec.title}: {', '.join(chosen)}")
+        parts.append(gettext("%(filter)s: %(choice)s") % {"filter": spec.title, "choice": ", ".join(chosen)})
     if changelist.query:
         parts.append(gettext("search: “%(term)s”") % {"term": changelist.query})
-    return "; ".join(parts) or gettext("every member in your tree")
+    return pgettext("between a list's filters", "; ").join(parts) or gettext("every member in your tree")

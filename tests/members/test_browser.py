@@ -84,3 +84,50 @@ def test_worker_joins_reviewer_verifies_member_sees_the_card(browser, live_serve
     assert fits_the_screen(worker)
     assert worker.failed_requests == [] and staff.failed_requests == []
     assert User.objects.get_by_phone(phone).pk == member.user_id
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_server, worker_queue, settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from ..factories import make_member
+    from ..support.workers import start_worker, stop_worker
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    worker = start_worker(worker_queue, extra_env={"PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT)})
+    try:
+        tree = make_tree()
+        staff = make_staff(tree["district_a"], name="甲区干部")
+        active = [make_member(tree["enterprise_a"]) for _ in range(3)]
+        make_member(tree["enterprise_a"], status="pending")
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page.goto(live_server.url + "/admin/login/")
+        page.fill("#id_username", staff.phone)
+        page.fill("#id_password", "a-good-password-1")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        page.goto(live_server.url + "/admin/members/member/?status__exact=active")
+        with page.expect_navigation():
+            page.click("text=导出这些会员（脱敏 .xlsx）")
+        assert "状态：正式会员" in page.inner_text("#content")
+        page.screenshot(path=str(ARTIFACTS / "members-export-confirm.png"), full_page=True)
+        with page.expect_navigation():
+            page.click("input[type=submit][value=导出]")
+        assert "导出文件正在生成" in page.inner_text("ul.messagelist")
+        for _ in range(60):  # the worker writes it within seconds; the staff member reloads the list
+            if page.locator("text=下载（.xlsx）").count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        page.screenshot(path=str(ARTIFACTS / "members-exports-list.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("text=下载（.xlsx）")
+        saved = tmp_path / download.value.suggested_filename
+        assert saved.name.startswith("members-") and saved.suffix == ".xlsx"
+        download.value.save_as(saved)
+        workbook = load_workbook(saved)
+        cards = sorted(row[5] for row in workbook.active.iter_rows(min_row=2, values_only=True))
+        assert cards == sorted(member.card_number for member in active)
+    finally:
+        stop_worker(worker)

@@ -47,7 +47,7 @@ def test_the_filtered_list_is_written_later_and_downloaded_by_its_requester(
 
     confirm = client.get(EXPORT_URL, {"status__exact": "active", "p": "2"})
     page = confirm.content.decode()
-    assert confirm.status_code == 200 and "状态: 正式会员" in page and "<form method=\"post\"" in page
+    assert confirm.status_code == 200 and "状态：正式会员" in page and "<form method=\"post\"" in page
 
     with django_capture_on_commit_callbacks() as queued:
         answer = client.post(EXPORT_URL + "?status__exact=active&p=2")
@@ -55,7 +55,7 @@ def test_the_filtered_list_is_written_later_and_downloaded_by_its_requester(
     assert len(queued) == 1  # the worker is asked once the export's row is committed
     export = MemberExport.objects.get(requested_by=staff)
     assert export.status == "queued" and export.query_string == "status__exact=active"  # the page is not a filter
-    assert export.description == "状态: 正式会员"
+    assert export.description == "状态：正式会员"
 
     built = exports.member_export_build(export.pk)
     assert built.status == "ready" and built.row_count == 2  # with the world's own member of enterprise A
@@ -67,8 +67,11 @@ def test_the_filtered_list_is_written_later_and_downloaded_by_its_requester(
     download = client.get(f"/admin/members/memberexport/{export.pk}/download/")
     assert download.status_code == 200 and "no-store" in download["Cache-Control"]
     assert "attachment" in download["Content-Disposition"]
-    flat = str(sheet_rows(b"".join(download.streaming_content)))
+    rows = sheet_rows(b"".join(download.streaming_content))
+    flat = str(rows)
     assert active.card_number in flat and active.masked_id_number in flat
+    row = next(row for row in rows if row[5] == active.card_number)
+    assert row[3] == "男" and row[6] == "正式会员" and row[8] in ("是", "否")  # labels, not stored values
     assert active.id_number not in flat and active.user.phone not in flat
     assert pending.card_number not in flat and elsewhere.card_number not in flat
     actions = set(AuditLog.objects.filter(object_id=str(export.pk)).values_list("action", flat=True))

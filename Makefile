@@ -1,8 +1,9 @@
 # The two commands: `make run` serves the portal with demo data, `make test` runs the suite.
 # `make bench` measures the portal at city scale (see bench/run.sh); `make bench-instructions`
 # counts its instructions per answer (bench/instructions.py); `make bench-profile` samples where
-# a served answer's time goes (bench/served_profile.py).
-.PHONY: run test bench bench-instructions bench-profile setup services stop messages
+# a served answer's time goes (bench/served_profile.py); `make bench-export` times a member
+# export at city scale (bench/export_timing.py).
+.PHONY: run test bench bench-instructions bench-profile bench-export setup services stop messages
 
 run:
 	./scripts/run.sh
@@ -20,6 +21,10 @@ bench-instructions:
 # py-spy's samples of the served portal, by step of the answer, per ratio scenario.
 bench-profile:
 	./bench/profile.sh $(ARGS)
+
+# A district's member export written as the worker writes it; ARGS=city adds the whole city.
+bench-export:
+	./bench/export.sh $(ARGS)
 
 # Packages, services, migrations, translations and static files, without serving.
 setup:

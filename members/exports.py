@@ -112,7 +112,12 @@ def member_export_open(*, actor, export: MemberExport):
     if export.status != MemberExport.Status.READY or export.expires_at <= timezone.now():
         raise DomainError("not_ready", _("This export is not available: it is still being written, or it has "
                                          "expired."), status=409)
-    handle = export.file.open("rb")
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:  # its storage lost it: as good as expired
+        logger.error("member export %s has no file at %s", export.pk, export.file.name)
+        raise DomainError("not_ready", _("This export is not available: it is still being written, or it has "
+                                         "expired."), status=409) from None
     audit_log(actor=actor, action="member_export_downloaded", obj=export, organization_path=export.organization_path,
               changes={"rows": export.row_count})
     return handle

@@ -181,3 +181,48 @@ def test_a_real_worker_writes_the_export_the_back_office_asked_for(celery_worker
     download = client.get(f"/admin/members/memberexport/{export.pk}/download/")
     rows = sheet_rows(b"".join(download.streaming_content))
     assert sorted(row[5] for row in rows[1:]) == sorted(member.card_number for member in members)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_handed_the_same_export_write_it_once(private_root):
+    """A redelivered task (acks_late) meets the first run: the database's conditional claim
+    lets exactly one of them write."""
+    import threading
+
+    from django.db import connection
+
+    from ..factories import make_staff, make_tree
+
+    tree = make_tree()
+    staff = make_staff(tree["district_a"])
+    for _ in range(30):
+        make_member(tree["enterprise_a"])
+    export = exports.member_export_request(actor=staff, query_string="", description="")
+    start, results = threading.Barrier(2), []
+
+    def deliver():
+        try:
+            start.wait()
+            results.append(exports.member_export_build(export.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result is None for result in results) == [False, True]
+    export.refresh_from_db()
+    assert export.status == "ready" and export.row_count == 30
+    assert os.listdir(private_root / "exports" / "members") == [f"{export.pk}.xlsx"]
+
+
+@pytest.mark.django_db
+def test_a_file_its_storage_lost_is_refused_not_a_crash(world, private_root):
+    staff = world["people"]["enterprise_staff"]
+    export = exports.member_export_build(
+        exports.member_export_request(actor=staff, query_string="", description="").pk)
+    os.remove(export.file.path)
+    answer = logged_in(staff).get(f"/admin/members/memberexport/{export.pk}/download/", follow=True)
+    assert answer.status_code == 200 and "此导出文件不可用" in answer.content.decode()

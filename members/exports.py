@@ -110,17 +110,21 @@ def member_export_open(*, actor, export: MemberExport):
     if export.requested_by_id != actor.pk or scope_prefix(actor) is None:
         raise DomainError("not_found", _("No such export."), status=404)
     if export.status != MemberExport.Status.READY or export.expires_at <= timezone.now():
-        raise DomainError("not_ready", _("This export is not available: it is still being written, or it has "
-                                         "expired."), status=409)
+        raise _not_available()
     try:
         handle = export.file.open("rb")
     except FileNotFoundError:  # its storage lost it: as good as expired
         logger.error("member export %s has no file at %s", export.pk, export.file.name)
-        raise DomainError("not_ready", _("This export is not available: it is still being written, or it has "
-                                         "expired."), status=409) from None
+        raise _not_available() from None
     audit_log(actor=actor, action="member_export_downloaded", obj=export, organization_path=export.organization_path,
               changes={"rows": export.row_count})
     return handle
+
+
+def _not_available() -> DomainError:
+    return DomainError(
+        "not_ready", _("This export is not available: it is still being written, or it has expired."), status=409,
+    )
 
 
 def member_exports_tidy(now=None) -> dict:

@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -418,10 +416,6 @@ class RosterImport(models.Model):
         verbose_name_plural = _("roster imports")
 
 
-def member_export_upload_to(instance, filename):
-    return f"exports/members/{uuid.uuid4().hex}.xlsx"
-
-
 class MemberExport(models.Model):
     """A masked roster workbook of the member list, written in the background.
 
@@ -448,7 +442,7 @@ class MemberExport(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     file = models.FileField(
-        _("file"), upload_to=member_export_upload_to, storage=private_storage, max_length=200, blank=True,
+        _("file"), upload_to="exports/members/", storage=private_storage, max_length=200, blank=True,
     )
     failure = models.CharField(_("reason"), max_length=255, blank=True)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import members.models
 import unionportal.core.storage
 from django.conf import settings
 from django.db import migrations, models
@@ -24,7 +23,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=500, verbose_name='members exported')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Being written'), ('ready', 'Ready'), ('failed', 'Failed'), ('expired', 'Expired')], default='queued', max_length=8, verbose_name='status')),
                 ('row_count', models.PositiveIntegerField(blank=True, null=True, verbose_name='rows')),
-                ('file', models.FileField(blank=True, max_length=200, storage=unionportal.core.storage.private_storage, upload_to=members.models.member_export_upload_to, verbose_name='file')),
+                ('file', models.FileField(blank=True, max_length=200, storage=unionportal.core.storage.private_storage, upload_to='exports/members/', verbose_name='file')),
                 ('failure', models.CharField(blank=True, max_length=255, verbose_name='reason')),
                 ('requested_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested at')),
                 ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),

@@ -420,7 +420,7 @@ class MemberExport(models.Model):
     """A masked roster workbook of the member list, written in the background.
 
     A district's hundreds of thousands of members take longer to write than a web request may
-    last, and a city's two million need two sheets (a sheet holds 1,048,576 rows). The file is
+    last, and a city's two million need three sheets (a sheet holds 1,048,576 rows). The file is
     for the staff member who asked, and is deleted when it expires.
     """
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from unionportal.core.errors import DomainError
+from unionportal.core.pii import mask_personal_numbers
 from unionportal.core.services import audit_log
 
 from .admin_scoping import role_allows
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 STALE_RUN = timedelta(hours=1)
 # A queued export nobody picked up this long after it was asked for (the broker was away then).
 UNCLAIMED = timedelta(minutes=10)
-QUERY_STRING_MAX = MemberExport._meta.get_field("query_string").max_length
+QUERY_STRING_MAX = 2000
 
 
 def member_export_request(*, actor, query_string: str, description: str) -> MemberExport:
@@ -39,12 +40,15 @@ def member_export_request(*, actor, query_string: str, description: str) -> Memb
     if len(query_string) > QUERY_STRING_MAX:
         raise DomainError("filters_too_long", _("The list's filters are too long to export: narrow them."),
                           field="query_string")
+    # What is shown and audited has ID and mobile numbers searched for masked; the worker reads the
+    # filters themselves from their encrypted column.
+    description = mask_personal_numbers(description)[:500]
     with transaction.atomic():
         export = MemberExport.objects.create(
-            requested_by=actor, organization_path=prefix, query_string=query_string, description=description[:500],
+            requested_by=actor, organization_path=prefix, query_string=query_string, description=description,
         )
         audit_log(actor=actor, action="member_export_requested", obj=export, organization_path=prefix,
-                  changes={"filters": query_string, "description": export.description})
+                  changes={"filters": mask_personal_numbers(query_string), "description": description})
         transaction.on_commit(lambda: _queue_build(export.pk))
     return export
 

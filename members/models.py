@@ -437,7 +437,8 @@ class MemberExport(models.Model):
     # The requester's tree when they asked: the audit log's scope. The rows are read in their
     # tree as it stands when the file is written.
     organization_path = models.CharField(max_length=255, editable=False)
-    query_string = models.CharField(_("list filters"), max_length=2000, blank=True, editable=False)
+    # Encrypted: a search by a full ID or mobile number is a filter too.
+    query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
     description = models.CharField(_("members exported"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import unionportal.core.pii
 import unionportal.core.storage
 from django.conf import settings
 from django.db import migrations, models
@@ -19,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('organization_path', models.CharField(editable=False, max_length=255)),
-                ('query_string', models.CharField(blank=True, editable=False, max_length=2000, verbose_name='list filters')),
+                ('query_string', unionportal.core.pii.EncryptedTextField(blank=True, editable=False, verbose_name='list filters')),
                 ('description', models.CharField(blank=True, max_length=500, verbose_name='members exported')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Being written'), ('ready', 'Ready'), ('failed', 'Failed'), ('expired', 'Expired')], default='queued', max_length=8, verbose_name='status')),
                 ('row_count', models.PositiveIntegerField(blank=True, null=True, verbose_name='rows')),

@@ -226,3 +226,24 @@ def test_a_file_its_storage_lost_is_refused_not_a_crash(world, private_root):
     os.remove(export.file.path)
     answer = logged_in(staff).get(f"/admin/members/memberexport/{export.pk}/download/", follow=True)
     assert answer.status_code == 200 and "此导出文件不可用" in answer.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_by_full_id_number_is_exported_but_kept_secret(world, private_root):
+    from django.db import connection
+
+    tree, staff = world["tree"], world["people"]["district_a_staff"]
+    wanted, other = make_member(tree["enterprise_a"]), make_member(tree["enterprise_a"])
+    client = logged_in(staff)
+    assert client.post(EXPORT_URL + f"?q={wanted.id_number}").status_code == 302
+    export = MemberExport.objects.get(requested_by=staff)
+    assert wanted.id_number not in export.description and wanted.masked_id_number in export.description
+    audited = AuditLog.objects.get(action="member_export_requested", object_id=str(export.pk))
+    assert wanted.id_number not in str(audited.changes)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT query_string FROM members_memberexport WHERE id = %s", [export.pk])
+        assert wanted.id_number not in cursor.fetchone()[0]  # ciphertext at rest
+    export = exports.member_export_build(export.pk)
+    assert export.row_count == 1
+    rows = sheet_rows(export.file.read())
+    assert rows[1][5] == wanted.card_number and other.card_number not in str(rows)

@@ -31,6 +31,9 @@ def test_demo_has_thousands_of_members_across_the_tree_and_stays_idempotent(demo
     assert len(districts) == 12
     assert Member.objects.filter(status="pending", organization__path__startswith=Organization.objects.get(
         name="鲤中街道总工会").path).exists()
+    # Every screen and export shows the masked copies: none is missing, the crowd's included.
+    assert not User.objects.filter(phone_masked="").exclude(phone="").exists()
+    assert not Member.objects.filter(id_number_masked="").exclude(id_number="").exists()
     counts = (User.objects.count(), Member.objects.count())
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Member.objects.count()) == counts

@@ -588,7 +588,8 @@ class RosterImportAdmin(ScopedAdmin):
 class MemberExportAdmin(ScopedAdmin):
     """Each staff member's own exports: the files hold their tree's members."""
 
-    list_display = ("requested_at", "description", "status", "row_count", "expires_at", "download")
+    # The download link second, within reach on a phone's screen.
+    list_display = ("requested_at", "download", "status", "row_count", "description", "expires_at")
     fields = ("requested_at", "description", "status", "row_count", "failure", "finished_at", "expires_at", "download")
     readonly_fields = fields
 

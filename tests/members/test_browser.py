@@ -112,6 +112,9 @@ def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_s
             page.click("text=导出这些会员（脱敏 .xlsx）")
         assert "状态：正式会员" in page.inner_text("#content")
         page.screenshot(path=str(ARTIFACTS / "members-export-confirm.png"), full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})  # a staff member on a phone
+        page.screenshot(path=str(ARTIFACTS / "members-export-confirm-360.png"), full_page=True)
+        assert fits_the_screen(page)
         with page.expect_navigation():
             page.click("input[type=submit][value=导出]")
         assert "导出文件正在生成" in page.inner_text("ul.messagelist")
@@ -120,7 +123,7 @@ def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_s
                 break
             page.wait_for_timeout(500)
             page.reload()
-        page.screenshot(path=str(ARTIFACTS / "members-exports-list.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "members-exports-list-360.png"), full_page=True)
         with page.expect_download() as download:
             page.click("text=下载（.xlsx）")
         saved = tmp_path / download.value.suggested_filename

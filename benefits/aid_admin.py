@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 
 from members.admin import UnionTreeFilter, organization_autocomplete
-from members.admin_scoping import ScopedAdmin, role_allows
+from members.admin_scoping import RecordAdmin, ScopedAdmin, role_allows
 from members.models import Member, Organization
 from members.scoping import scope_prefix, scope_queryset
 from unionportal.core.admin_search import ExactSearchMixin
@@ -490,7 +490,7 @@ class AidPaymentAdmin(ScopedAdmin):
 
 
 @admin.register(MemberAidYear)
-class MemberAidYearAdmin(ExactSearchMixin, ScopedAdmin):
+class MemberAidYearAdmin(ExactSearchMixin, RecordAdmin):
     """The year counters of the payout rule, for checking a member's position; never edited by hand."""
 
     list_display = ("member_name", "plan", "deductible_used", "base_used", "aid_paid", "major_illness_relief")
@@ -504,12 +504,3 @@ class MemberAidYearAdmin(ExactSearchMixin, ScopedAdmin):
     @admin.display(description=_("member"))
     def member_name(self, year):
         return mask_name(year.member.name)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -20,7 +20,7 @@ from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log
 
 from . import exports, rules, selectors, services
-from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin, role_allows
+from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, RecordAdmin, ScopedAdmin, role_allows
 from .models import (
     ConsentVersion, Member, MemberExport, MemberTransfer, Organization, PendingMember, PersonalDataAccess,
     RosterImport, StaffAssignment, User, phone_hash,
@@ -551,21 +551,12 @@ class PendingMemberAdmin(MemberAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ScopedAdmin):
+class PersonalDataAccessAdmin(RecordAdmin):
     list_display = ("accessed_at", "staff", "member", "field")
     list_filter = ("field",)
     list_select_related = ("staff", "member")
     show_full_result_count = False
     readonly_fields = ("accessed_at", "staff", "member", "field")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RosterImport)
@@ -585,7 +576,7 @@ class RosterImportAdmin(ScopedAdmin):
 
 
 @admin.register(MemberExport)
-class MemberExportAdmin(ScopedAdmin):
+class MemberExportAdmin(RecordAdmin):
     """Each staff member's own exports: the files hold their tree's members."""
 
     # The download link second, within reach on a phone's screen.
@@ -602,15 +593,6 @@ class MemberExportAdmin(ScopedAdmin):
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("admin:members_memberexport_download", args=[export.pk]),
                            gettext("Download (.xlsx)"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

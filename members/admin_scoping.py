@@ -120,3 +120,17 @@ class ScopedAdmin(ListAtScaleAdmin):
         if obj is None or request.user.is_superuser:
             return True
         return scope_queryset(type(obj)._default_manager.filter(pk=obj.pk), request.user).exists()
+
+
+class RecordAdmin(ScopedAdmin):
+    """Records the portal writes itself (access and audit logs, readings, exports): staff in
+    scope view them and never add, change or delete one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
-from members.admin_scoping import ScopedAdmin, role_allows
+from members.admin_scoping import RecordAdmin, ScopedAdmin, role_allows
 from members.models import Organization
 from members.scoping import scope_prefix, scope_queryset
 from unionportal.core.errors import DomainError
@@ -351,7 +351,7 @@ class ServiceOrderAdmin(ScopedAdmin):
 
 
 @admin.register(HealthReading)
-class HealthReadingAdmin(ScopedAdmin):
+class HealthReadingAdmin(RecordAdmin):
     """Station staff's follow-up list. Every look at readings is written to the access log."""
 
     list_display = ("measured_at", "station", "member_name", "is_abnormal", "followed_up_at")
@@ -377,15 +377,6 @@ class HealthReadingAdmin(ScopedAdmin):
              for name, value in data["values"].items()),
         )
         return format_html("<table>{}</table><p>{}</p>", rows, data["advice"])
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -5,7 +5,7 @@ import pytest
 from members.models import Member, StaffAssignment, User
 
 from ..factories import make_staff, make_tree
-from ..support.browser import ARTIFACTS, phone_page
+from ..support.browser import ARTIFACTS, admin_log_in, phone_page
 from .builders import consent_published
 
 
@@ -57,11 +57,7 @@ def test_worker_joins_reviewer_verifies_member_sees_the_card(browser, live_serve
 
     # 2. The street reviewer verifies the application in the admin's verification queue.
     staff = phone_page(browser)
-    staff.goto(live_server.url + "/admin/login/")
-    staff.fill("#id_username", reviewer.phone)
-    staff.fill("#id_password", "a-good-password-1")
-    with staff.expect_navigation():
-        staff.click("input[type=submit]")
+    admin_log_in(staff, live_server.url, reviewer.phone)
     staff.goto(live_server.url + "/admin/members/pendingmember/")
     body = staff.inner_text("body")
     assert "林志明" in body and member.masked_id_number in body and id_number not in body
@@ -102,11 +98,7 @@ def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_s
         active = [make_member(tree["enterprise_a"]) for _ in range(3)]
         make_member(tree["enterprise_a"], status="pending")
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        page.goto(live_server.url + "/admin/login/")
-        page.fill("#id_username", staff.phone)
-        page.fill("#id_password", "a-good-password-1")
-        with page.expect_navigation():
-            page.click("input[type=submit]")
+        admin_log_in(page, live_server.url, staff.phone)
         page.goto(live_server.url + "/admin/members/member/?status__exact=active")
         with page.expect_navigation():
             page.click("text=导出这些会员（脱敏 .xlsx）")

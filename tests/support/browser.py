@@ -63,3 +63,12 @@ def pick_by_name(page, field_id: str, typed: str, shown: str) -> None:
     page.fill(".select2-container--open .select2-search__field", typed)
     page.locator(".select2-results__option", has_text=shown).click()
     assert page.inner_text(f"#select2-{field_id}-container").strip() == shown
+
+
+def admin_log_in(page, base_url: str, phone: str, password: str = "a-good-password-1") -> None:
+    """Sign a staff member in to the back office through its login form."""
+    page.goto(base_url + "/admin/login/")
+    page.fill("#id_username", phone)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("input[type=submit]")

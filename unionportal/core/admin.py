@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members.admin_scoping import CappedCountPaginator, ListAtScaleAdmin, ScopedAdmin
+from members.admin_scoping import CappedCountPaginator, ListAtScaleAdmin, RecordAdmin
 
 from .admin_filters import AuditActionFilter, NotificationEventFilter
 from .event_labels import AUDIT_ACTIONS, NOTIFICATION_EVENTS, label
@@ -75,7 +75,7 @@ class NotificationAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ScopedAdmin):
+class AuditLogAdmin(RecordAdmin):
     list_display = ("created_at", "actor", "action_label", "content_type", "object_id")
     list_select_related = ("actor", "content_type")  # not two queries per row
     list_filter = (("action", AuditActionFilter),)
@@ -90,12 +90,3 @@ class AuditLogAdmin(ScopedAdmin):
     @admin.display(description=gettext_lazy("action"), ordering="action")
     def action_label(self, entry):
         return label(AUDIT_ACTIONS, entry.action)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

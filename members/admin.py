@@ -13,16 +13,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
 from unionportal.core.errors import DomainError
 from unionportal.core.services import audit_log
 
-from . import exports, rules, selectors, services
+from . import bulk_actions, exports, rules, selectors, services
 from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, RecordAdmin, ScopedAdmin, role_allows
 from .models import (
-    ConsentVersion, Member, MemberExport, MemberTransfer, Organization, PendingMember, PersonalDataAccess,
+    ConsentVersion, Member, MemberBulkAction, MemberExport, MemberTransfer, Organization, PendingMember, PersonalDataAccess,
     RosterImport, StaffAssignment, User, phone_hash,
 )
 from .member_list import describe, filters_only, member_changelist
@@ -323,6 +324,11 @@ class TransferForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=255, required=False)
 
 
+def _all_selected(request) -> bool:
+    """"Select all" of a list that may hold a district's members, not the ticked rows of a page."""
+    return request.POST.get("select_across") == "1"
+
+
 class MemberAdmin(ScopedAdmin):
     list_display = ("name", "card_number", "id_number_masked", "phone_masked", "organization", "status",
                     "worker_category", "joined_at")
@@ -381,6 +387,8 @@ class MemberAdmin(ScopedAdmin):
     # -- actions --
     @admin.action(description=_("Verify the selected applications"))
     def verify_selected(self, request, queryset):
+        if _all_selected(request):
+            return self._bulk(request, MemberBulkAction.Kind.VERIFY, None, _("Verify applications"))
         done, refused = 0, 0
         for member in queryset.filter(status=Member.Status.PENDING).order_by("joined_at"):
             try:
@@ -397,6 +405,8 @@ class MemberAdmin(ScopedAdmin):
     @admin.action(description=_("Reject the selected applications…"))
     def reject_selected(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
+        if _all_selected(request):
+            return self._bulk(request, MemberBulkAction.Kind.REJECT, form, _("Reject applications"))
         if form.is_bound and form.is_valid():
             done = 0
             for member in queryset.filter(status=Member.Status.PENDING):
@@ -414,6 +424,8 @@ class MemberAdmin(ScopedAdmin):
         form = TransferForm(request.POST if "apply" in request.POST else None)
         form.fields["organization"].queryset = scope_queryset(
             Organization.objects.filter(kind__in=Organization.GRASSROOTS_KINDS), request.user)
+        if _all_selected(request):
+            return self._bulk(request, MemberBulkAction.Kind.TRANSFER, form, _("Transfer members"))
         if form.is_bound and form.is_valid():
             done, errors = 0, set()
             for member in queryset:
@@ -429,6 +441,37 @@ class MemberAdmin(ScopedAdmin):
             return None
         return self._intermediate(request, queryset, form, "transfer_selected", _("Transfer members"))
 
+    def _bulk(self, request, kind, form, title):
+        """"Select all": confirm what the list holds, then hand the action to a worker."""
+        filters = filters_only(request.GET.urlencode())
+        changelist = member_changelist(request.user, filters, self.model)
+        description = describe(changelist)
+        if "apply" in request.POST and (form is None or form.is_valid()):
+            chosen = form.cleaned_data if form is not None else {}
+            try:
+                bulk_actions.member_bulk_request(
+                    actor=request.user, kind=kind, model=self.model, query_string=filters, description=description,
+                    to_organization=chosen.get("organization"), reason=chosen.get("reason", ""),
+                )
+            except DomainError as error:
+                self.message_user(request, str(error.message), messages.ERROR)
+                return None
+            self.message_user(request, gettext(
+                "The action runs in the background, one member at a time: follow it under Bulk member actions."),
+                messages.SUCCESS)
+            return redirect("admin:members_memberbulkaction_changelist")
+        context = {
+            **self.admin_site.each_context(request), "title": title, "form": form, "kind": kind,
+            "action": request.POST.get("action"), "opts": self.model._meta,
+            "media": self.media + (form.media if form is not None else forms.Media()),
+            "description": description, "count": changelist.result_count,
+            "pending_only": kind != MemberBulkAction.Kind.TRANSFER,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "list_url": reverse(f"admin:members_{self.opts.model_name}_changelist") + ("?" + filters if filters else ""),
+        }
+        return TemplateResponse(request, "admin/members/member/bulk_confirm.html", context)
+
     def _intermediate(self, request, queryset, form, action, title):
         context = {
             **self.admin_site.each_context(request), "title": title, "form": form, "action": action,
@@ -442,7 +485,7 @@ class MemberAdmin(ScopedAdmin):
 
     @admin.action(description=_("Export the selected members to Excel (masked)"))
     def export_selected(self, request, queryset):
-        if request.POST.get("select_across") == "1":
+        if _all_selected(request):
             # "Select all" of a list that may hold millions: written in the background.
             return redirect(reverse("admin:members_member_export") + "?" + filters_only(request.GET.urlencode()))
         from .roster import roster_export_response
@@ -613,6 +656,55 @@ class MemberExportAdmin(RecordAdmin):
         response = FileResponse(handle, as_attachment=True, filename=f"members-{local:%Y%m%d-%H%M}.xlsx")
         response["Cache-Control"] = "no-store"
         return response
+
+
+@admin.register(MemberBulkAction)
+class MemberBulkActionAdmin(RecordAdmin):
+    """Verifications, rejections and transfers of whole lists, as their workers get through them."""
+
+    list_display = ("requested_at", "kind", "status", "progress", "description", "requester", "finished_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("requested_by",)
+    fields = ("requested_at", "kind", "description", "to_organization", "reason", "requester", "status",
+              "done_count", "skipped_count", "left_alone_because", "failure", "finished_at")
+    readonly_fields = fields
+    actions = ["stop_selected"]
+
+    @admin.display(description=_("progress"))
+    def progress(self, action):
+        text = gettext("%(done)s done") % {"done": f"{action.done_count:,}"}
+        if action.skipped_count:
+            text += gettext(", %(skipped)s left alone") % {"skipped": f"{action.skipped_count:,}"}
+        return text
+
+    @admin.display(description=_("requested by"))
+    def requester(self, action):
+        return action.requested_by.name or action.requested_by.masked_phone
+
+    @admin.display(description=_("left alone because"))
+    def left_alone_because(self, action):
+        reasons = sorted(action.skipped_reasons.items(), key=lambda item: -item[1])
+        if not reasons:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{} ({})", ((reason, f"{count:,}") for reason, count in reasons))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not role_allows(request.user, "change"):
+            actions.pop("stop_selected", None)
+        return actions
+
+    @admin.action(description=_("Stop the selected actions where they are"))
+    def stop_selected(self, request, queryset):
+        stopped = 0
+        for action in queryset.filter(status__in=bulk_actions.UNFINISHED):
+            try:
+                stopped += bulk_actions.member_bulk_stop(actor=request.user, action=action)
+            except DomainError as error:
+                self.message_user(request, str(error.message), messages.ERROR)
+                return
+        self.message_user(request, gettext("%(count)d actions stopped; the members already handled stay so.")
+                          % {"count": stopped}, messages.SUCCESS)
 
 
 # --- Superuser-only records ---------------------------------------------------------------

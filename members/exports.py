@@ -18,7 +18,7 @@ from unionportal.core.pii import mask_personal_numbers
 from unionportal.core.services import audit_log
 
 from .admin_scoping import role_allows
-from .member_list import member_changelist
+from .member_list import QUERY_STRING_MAX, member_changelist
 from .models import MemberExport
 from .roster import roster_write
 from .scoping import scope_prefix
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 STALE_RUN = timedelta(hours=1)
 # A queued export nobody picked up this long after it was asked for (the broker was away then).
 UNCLAIMED = timedelta(minutes=10)
-QUERY_STRING_MAX = 2000
 
 
 def member_export_request(*, actor, query_string: str, description: str) -> MemberExport:

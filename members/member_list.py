@@ -10,6 +10,8 @@ from django.utils.translation import gettext, pgettext
 
 from .models import Member
 
+# Longer filters than this are not a list a person made.
+QUERY_STRING_MAX = 2000
 # The list's page, sort order and error flag say nothing about which members it holds.
 NOT_FILTERS = ("p", "o", "e", "_changelist_filters")
 
@@ -21,8 +23,8 @@ def filters_only(query_string: str) -> str:
     return query.urlencode()
 
 
-def member_changelist(user, query_string: str):
-    """The member change list `user` would see at `query_string`.
+def member_changelist(user, query_string: str, model=Member):
+    """The change list of `model` (members, or pending applications) `user` would see at `query_string`.
 
     Raises PermissionDenied when they may not see members (any more), and the admin's
     IncorrectLookupParameters for filters it cannot read.
@@ -31,8 +33,8 @@ def member_changelist(user, query_string: str):
     request.method = "GET"
     request.user = user
     request.GET = QueryDict(query_string)
-    request.path = request.path_info = reverse("admin:members_member_changelist")
-    model_admin = admin.site.get_model_admin(Member)
+    request.path = request.path_info = reverse(f"admin:members_{model._meta.model_name}_changelist")
+    model_admin = admin.site.get_model_admin(model)
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     return model_admin.get_changelist_instance(request)

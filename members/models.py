@@ -470,3 +470,84 @@ class MemberExport(models.Model):
 
     def __str__(self):
         return f"{self.requested_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
+
+
+class MemberBulkAction(models.Model):
+    """Verifying, rejecting or transferring every member a list holds, done in the background.
+
+    "Select all" on a district's list means tens or hundreds of thousands of members, each
+    moved by the same service (locked, checked, audited, notified) as a single one: more than a
+    web request may last. A worker takes them in order, one transaction each, and records its
+    place in the same transaction, so a run that dies resumes where it stopped and no member is
+    handled twice.
+    """
+
+    class Kind(models.TextChoices):
+        VERIFY = "verify", _("Verify applications")
+        REJECT = "reject", _("Reject applications")
+        TRANSFER = "transfer", _("Transfer members")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        STOPPED = "stopped", _("Stopped")
+        FAILED = "failed", _("Failed")
+
+    class List(models.TextChoices):
+        MEMBERS = "members", _("members")
+        PENDING = "pending", _("pending applications")
+
+    kind = models.CharField(_("action"), max_length=8, choices=Kind.choices)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"), db_index=False,
+    )
+    # The requester's tree when they asked: who else in the back office sees the action.
+    organization_path = models.CharField(max_length=255, editable=False)
+    member_list = models.CharField(max_length=8, choices=List.choices, default=List.MEMBERS, editable=False)
+    # Encrypted: a search by a full ID or mobile number is a filter too.
+    query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
+    description = models.CharField(_("members"), max_length=500, blank=True)
+    # Members who join after the action was asked for are left out of it.
+    last_member_at_request = models.BigIntegerField(editable=False)
+    to_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("to union"),
+        db_index=False,
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    # Each run that takes the action over counts up; a member is handled only under the latest run.
+    run = models.PositiveIntegerField(default=0, editable=False)
+    last_member_done = models.BigIntegerField(default=0, editable=False)
+    done_count = models.PositiveIntegerField(_("done"), default=0)
+    skipped_count = models.PositiveIntegerField(_("left alone"), default=0)
+    # {reason: how many members}, in the requester's language.
+    skipped_reasons = models.JSONField(default=dict, blank=True, editable=False)
+    failure = models.CharField(_("reason it failed"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # Moved on by every member handled: a queued or running action whose heartbeat stops is handed out again.
+    heartbeat_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    SCOPE_PATH = "organization_path"
+
+    class Meta:
+        verbose_name = _("bulk member action")
+        verbose_name_plural = _("bulk member actions")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status__in=["queued", "running"]),
+                         name="member_bulk_unfinished_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="transfer") | Q(to_organization__isnull=False),
+                                   name="member_bulk_transfer_has_union"),
+            models.CheckConstraint(condition=~Q(kind="reject") | ~Q(reason=""), name="member_bulk_reject_has_reason"),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running"]) | Q(finished_at__isnull=False),
+                name="member_bulk_finished_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.requested_at:%Y-%m-%d %H:%M}"

@@ -295,6 +295,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.member_exports_tidy",
         "schedule": timedelta(minutes=10),
     },
+    "members-bulk-actions-tidy": {
+        "task": "members.tasks.member_bulk_actions_tidy",
+        "schedule": timedelta(minutes=5),
+    },
     "convalescence-lapse-overdue-nominations": {
         "task": "convalescence.tasks.nominations_lapse_overdue",
         "schedule": timedelta(minutes=10),

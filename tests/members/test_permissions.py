@@ -42,6 +42,7 @@ ADMIN_TABLE = {
     ("GET", "/admin/members/member/export/"): [302, 302, 200, 200, 200, 200, 200],
     ("POST", "/admin/members/member/export/"): [302, 302, 302, 302, 302, 302, 302],
     ("GET", "/admin/members/memberexport/"): [302, 302, 200, 200, 200, 200, 200],
+    ("GET", "/admin/members/memberbulkaction/"): [302, 302, 200, 200, 200, 200, 200],
     ("GET", "/admin/members/organization/"): [302, 302, 200, 200, 200, 200, 200],
     ("GET", "/admin/members/organization/{enterprise_a}/change/"): [302, 302, 200, 200, 200, 302, 200],
     ("GET", "/admin/members/organization/add/"): [302, 302, 200, 403, 200, 200, 200],

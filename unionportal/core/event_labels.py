@@ -23,6 +23,8 @@ AUDIT_ACTIONS = {
     "staff_assignment_deleted": _("Staff assignment removed"),
     "member_export_requested": _("Member export requested"),
     "member_export_downloaded": _("Member export downloaded"),
+    "member_bulk_requested": _("Bulk member action requested"),
+    "member_bulk_stopped": _("Bulk member action stopped"),
     # Stations
     "station_added": _("Station added"),
     "station_changed": _("Station changed"),

@@ -4,7 +4,7 @@ for bulk enrolment."""
 import io
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 from openpyxl import Workbook, load_workbook
 
 from members.models import Member, id_number_hash
@@ -22,7 +22,7 @@ def aid_payment_workbook(payment: AidPayment) -> bytes:
     """One row per claim: what the bank needs to transfer, and what staff need to check."""
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Transfers")
+    sheet.title = pgettext("bank payments", "Transfers")
     sheet.append([_("No."), _("Claim"), _("Payee"), _("Card number"), _("Bank"), _("Account number"),
                   _("Amount (CNY)"), _("Grassroots union"), _("Note")])
     claims = payment.claims.select_related("member__organization").order_by("pk")

@@ -11,7 +11,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from members.models import Member, Organization, User, members_union_field
 
@@ -258,7 +258,7 @@ class NominationStatus(models.TextChoices):
     APPROVED = "approved", _("Approved, awaiting confirmation")
     WAITING = "waiting", _("On the waiting list")
     CONFIRMED = "confirmed", _("Confirmed")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("nomination", "Declined")
     LAPSED = "lapsed", _("Lapsed (not confirmed in time)")
     REJECTED = "rejected", _("Not approved")
     ATTENDED = "attended", _("Attended")

@@ -4,7 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from unionportal.core.pii import EncryptedTextField, keep_mask, keyed_hash, mask_id_number, mask_phone
@@ -49,9 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # user or a list of them then decrypts nothing.
     phone_masked = models.CharField(max_length=32, blank=True, default="", editable=False)
     name = models.CharField(_("name"), max_length=64, blank=True)
-    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_staff = models.BooleanField(pgettext_lazy("portal user", "staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
-    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    date_joined = models.DateTimeField(pgettext_lazy("portal user", "date joined"), default=timezone.now)
     preferred_language = models.CharField(_("language"), max_length=8, default="zh-hans")
 
     USERNAME_FIELD = "phone_hash"

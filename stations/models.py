@@ -4,7 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
 from django.db.models.functions import Cast
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from members.models import Member, Organization, WorkerCategory
 from unionportal.core.pii import EncryptedTextField
@@ -267,7 +267,8 @@ class SessionBooking(models.Model):
         BOOKED = "booked", _("Booked")
         CANCELLED = "cancelled", _("Cancelled")
 
-    session = models.ForeignKey(ServiceSession, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("session"))
+    session = models.ForeignKey(ServiceSession, on_delete=models.CASCADE, related_name="bookings",
+                                verbose_name=pgettext_lazy("service booking", "session"))
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="session_bookings", verbose_name=_("member"), db_index=False,
     )

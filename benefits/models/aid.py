@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from members.models import Member, Organization, members_union_field
 from unionportal.core.pii import EncryptedTextField
@@ -38,7 +38,8 @@ class AidPlan(models.Model):
     """A yearly mutual-aid plan of the federation with its terms (data, not code)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="aid_plans", verbose_name=_("run by"), db_index=False,
+        Organization, on_delete=models.PROTECT, related_name="aid_plans", db_index=False,
+        verbose_name=pgettext_lazy("aid plan", "run by"),
     )
     year = models.PositiveSmallIntegerField(_("plan year"))
     title = models.CharField(_("title"), max_length=128)
@@ -321,7 +322,7 @@ class AidClaimDocument(models.Model):
     claim = models.ForeignKey(AidClaim, on_delete=models.CASCADE, related_name="documents", verbose_name=_("claim"))
     file = models.FileField(_("file"), upload_to=document_upload_to, storage=private_storage, max_length=200)
     original_name = models.CharField(_("original file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=64)
+    content_type = models.CharField(pgettext_lazy("uploaded file", "content type"), max_length=64)
     size = models.PositiveIntegerField(_("size in bytes"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("uploaded by"),

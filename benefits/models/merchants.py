@@ -1,6 +1,6 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from members.models import Organization
 
@@ -10,7 +10,7 @@ class CouponKind(models.TextChoices):
     SWIMMING = "swimming", _("Swimming")
     CONVALESCENCE = "convalescence", _("Convalescence")
     MEAL = "meal", _("Meal")
-    HEALTH_CHECK = "health_check", _("Health check")
+    HEALTH_CHECK = "health_check", pgettext_lazy("coupon kind", "Health check")
     COOLING_DRINK = "cooling_drink", _("Cooling drink")
     OTHER = "other", _("Other")
 

@@ -32,3 +32,30 @@ def test_every_string_is_translated_and_none_is_fuzzy(catalogue):
     assert len(entries) > 50
     assert [msgid for flags, msgid, _ in entries if "fuzzy" in flags] == []
     assert [msgid for _, msgid, msgstr in entries if not msgstr] == []
+
+
+def _compiled(catalogue: Path) -> dict:
+    """The compiled catalogue's singular entries, keyed as gettext keys them ("context\x04msgid")."""
+    import gettext
+
+    with open(catalogue.with_suffix(".mo"), "rb") as compiled:
+        entries = gettext.GNUTranslations(compiled)._catalog
+    return {key: text for key, text in entries.items() if isinstance(key, str) and key}
+
+
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda path: str(path.relative_to(settings.BASE_DIR)))
+def test_every_string_shows_as_its_own_catalogue_translates_it(catalogue):
+    """Django merges every catalogue into one, the project's first, then the apps' in the order
+    they are installed (Django's own among them). A string two catalogues translate differently
+    shows one translation everywhere: a coupon batch once read "休息中" like a station. Strings
+    that mean different things in different places carry a context (pgettext)."""
+    from django.utils import translation
+
+    differs = []
+    with translation.override("zh-hans"):
+        for key, text in _compiled(catalogue).items():
+            context, _separator, msgid = key.rpartition("\x04")
+            shown = translation.pgettext(context, msgid) if context else translation.gettext(msgid)
+            if shown != text:
+                differs.append((key.replace("\x04", " | "), text, shown))
+    assert differs == []

@@ -2,8 +2,9 @@
 # `make bench` measures the portal at city scale (see bench/run.sh); `make bench-instructions`
 # counts its instructions per answer (bench/instructions.py); `make bench-profile` samples where
 # a served answer's time goes (bench/served_profile.py); `make bench-export` times a member
-# export at city scale (bench/export_timing.py).
-.PHONY: run test bench bench-instructions bench-profile bench-export setup services stop messages
+# export at city scale (bench/export_timing.py); `make bench-bulk` a bulk member action
+# (bench/bulk_timing.py).
+.PHONY: run test bench bench-instructions bench-profile bench-export bench-bulk setup services stop messages
 
 run:
 	./scripts/run.sh
@@ -25,6 +26,10 @@ bench-profile:
 # A district's member export written as the worker writes it; ARGS=city adds the whole city.
 bench-export:
 	./bench/export.sh $(ARGS)
+
+# Every member of a district's largest union transferred by a bulk action, and back.
+bench-bulk:
+	./bench/bulk.sh
 
 # Packages, services, migrations, translations and static files, without serving.
 setup:

@@ -670,6 +670,9 @@ class MemberBulkActionAdmin(RecordAdmin):
     readonly_fields = fields
     actions = ["stop_selected"]
 
+    class Media:
+        css = {"all": ("members/bulk_actions.css",)}
+
     @admin.display(description=_("progress"))
     def progress(self, action):
         text = gettext("%(done)s done") % {"done": f"{action.done_count:,}"}

@@ -126,3 +126,51 @@ def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_s
         assert cards == sorted(member.card_number for member in active)
     finally:
         stop_worker(worker)
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+def test_staff_member_transfers_a_whole_union_and_follows_it(browser, live_server, worker_queue):
+    """More members than a page holds: "select all", the transfer confirmed, a real worker moves them."""
+    from members.models import Organization
+
+    from ..factories import make_member
+    from ..support.browser import pick_by_name
+    from ..support.workers import start_worker, stop_worker
+
+    worker = start_worker(worker_queue)
+    try:
+        tree = make_tree()
+        staff = make_staff(tree["district_a"], name="甲区干部")
+        tree["street_a"].refresh_from_db()
+        target = Organization.objects.add_child(tree["street_a"], dict(kind="joint", name="甲联合工会"))
+        moving = [make_member(tree["enterprise_a"]).pk for _ in range(55)]  # the list shows 50 a page
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        admin_log_in(page, live_server.url, staff.phone)
+        page.goto(f"{live_server.url}/admin/members/member/?union={tree['enterprise_a'].pk}")
+        page.click("#action-toggle")
+        page.click(".actions .question a")  # "选中所有的 55 个 会员"
+        page.select_option("select[name=action]", "transfer_selected")
+        with page.expect_navigation():
+            page.click("button[name=index]")
+        content = page.inner_text("#content")
+        assert "工会：甲企业工会" in content and "会员人数：55" in content
+        pick_by_name(page, "id_organization", "甲联合", "甲联合工会")
+        page.fill("#id_reason", "企业并入联合工会")
+        page.screenshot(path=str(ARTIFACTS / "members-bulk-transfer-confirm.png"), full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})  # a staff member on a phone
+        page.screenshot(path=str(ARTIFACTS / "members-bulk-transfer-confirm-360.png"), full_page=True)
+        assert fits_the_screen(page)
+        with page.expect_navigation():
+            page.click("input[type=submit].default")
+        assert "批量会员操作" in page.inner_text("ul.messagelist")
+        for _ in range(60):  # the worker is done within seconds; the staff member reloads the list
+            if page.locator("td.field-status", has_text="已完成").count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        assert "55 人已处理" in page.inner_text("#result_list")
+        page.screenshot(path=str(ARTIFACTS / "members-bulk-actions-360.png"), full_page=True)
+        assert Member.objects.filter(pk__in=moving, organization=target).count() == 55
+    finally:
+        stop_worker(worker)

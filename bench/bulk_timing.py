@@ -4,7 +4,10 @@
 - `verify`: every pending application in the district staff member's queue (about 6,000 on the
   bench's data set: a request handling them one by one would take minutes);
 - `transfer`: every active member of the district's largest grassroots union moved to a union
-  made for the bench beside it, then `transfer_back`.
+  made for the bench beside it, then `transfer_back`;
+- `void_batch`: every unused coupon of the largest batch voided at once by the city's staff,
+  as "select all" does in the request (benefits.coupon_services.coupons_void), and
+  `void_one_by_one` for a sample voided one at a time, as it was done before; both rolled back.
 
 Prints `BULK kind= members= seconds= per_member_ms= runs=` for each, and
 `BULK kind=verify_one_by_one members= per_member_ms=` for the same service called in a plain
@@ -77,6 +80,7 @@ def main() -> int:
             if not timed(name, moving, kind="transfer", to_organization=target,
                          query_string=f"union={source.pk}&status__exact=active"):
                 return 1
+        _void_timings()
     finally:
         pending_again()
         MemberTransfer.objects.filter(transferred_by=staff, transferred_at__gte=started).delete()
@@ -88,6 +92,40 @@ def main() -> int:
         beside.delete()
         _empty_the_queue()
     return 0
+
+
+def _void_timings() -> None:
+    from django.db import transaction
+    from django.db.models import Count
+
+    from benefits import coupon_services
+    from benefits.models import Coupon
+    from members.models import User
+
+    city = User.objects.get_by_phone("13900000001")
+    batch = (Coupon.objects.filter(status="issued").values("batch").annotate(unused=Count("pk"))
+             .order_by("-unused")[0]["batch"])
+
+    class Undone(Exception):
+        pass
+
+    for name in ("void_batch", "void_one_by_one"):
+        try:
+            with transaction.atomic():
+                wall = time.perf_counter()
+                if name == "void_batch":
+                    voided = coupon_services.coupons_void(actor=city, coupons=Coupon.objects.filter(batch=batch),
+                                                          reason="bench")
+                else:
+                    sample = list(Coupon.objects.filter(batch=batch, status="issued")[:ONE_BY_ONE])
+                    for coupon in sample:
+                        coupon_services.coupon_void(actor=city, coupon=coupon, reason="bench")
+                    voided = len(sample)
+                wall = time.perf_counter() - wall
+                raise Undone
+        except Undone:
+            print(f"BULK kind={name} coupons={voided} seconds={wall:.2f} per_coupon_ms={wall * 1000 / voided:.3f}",
+                  flush=True)
 
 
 def _empty_the_queue() -> None:

@@ -351,17 +351,11 @@ class CouponAdmin(ExactSearchMixin, ScopedAdmin):
 
     @admin.action(description=_("Void the selected unused coupons (give a reason)"), permissions=["change"])
     def void_coupons(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, gettext("Please give a reason."), messages.ERROR)
+        try:
+            voided = services.coupons_void(actor=request.user, coupons=queryset, reason=request.POST.get("reason", ""))
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.ERROR)
             return
-        voided = 0
-        for coupon in queryset.filter(status=Coupon.Status.ISSUED):
-            try:
-                services.coupon_void(actor=request.user, coupon=coupon, reason=reason)
-            except DomainError:
-                continue
-            voided += 1
         self.message_user(request, gettext("%(count)d coupons voided.") % {"count": voided}, messages.SUCCESS)
 
 

@@ -580,11 +580,48 @@ def coupons_expire(*, now=None, chunk: int = 5000) -> int:
             total += Coupon.objects.filter(pk__in=ids, status=Coupon.Status.ISSUED).update(status=Coupon.Status.EXPIRED)
 
 
-def coupon_void(*, actor, coupon: Coupon, reason: str) -> Coupon:
-    """Void an unused coupon (e.g. claimed by mistake); the member's claim stays counted."""
+def _void_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _("Please give a reason."), field="reason")
+    if len(reason) > Coupon._meta.get_field("void_reason").max_length:
+        raise DomainError("reason_too_long", _("The reason may be at most 255 characters."), field="reason")
+    return reason
+
+
+def coupons_void(*, actor, coupons, reason: str) -> int:
+    """Void every unused coupon among `coupons` in one statement; how many were voided.
+
+    Staff void a whole batch when its merchant withdraws: one coupon at a time took 2–4 ms,
+    so a batch of 15,000 ran past the request's timeout. Each voided coupon gets the audit row
+    a coupon voided alone gets. The statement re-checks each row's status under its lock, so a
+    coupon redeemed meanwhile stays redeemed.
+    """
+    reason = _void_reason(reason)
+    unused = coupons.filter(status=Coupon.Status.ISSUED).order_by().values("pk")
+    sql, params = unused.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Coupon._meta.db_table} SET status = %s, void_reason = %s "
+            f"WHERE status = %s AND id IN ({sql}) RETURNING id, batch_id",
+            [Coupon.Status.VOID, reason, Coupon.Status.ISSUED, *params],
+        )
+        voided = cursor.fetchall()
+        paths = dict(CouponBatch.objects.filter(pk__in={batch for _coupon, batch in voided})
+                     .values_list("pk", "campaign__organization__path"))
+        content_type = ContentType.objects.get_for_model(Coupon)
+        AuditLog.objects.bulk_create([
+            AuditLog(actor=actor if getattr(actor, "pk", None) else None, action="coupon_voided",
+                     content_type=content_type, object_id=str(coupon), organization_path=paths[batch],
+                     changes={"status": ["issued", "void"], "reason": reason})
+            for coupon, batch in voided
+        ], batch_size=2000)
+    return len(voided)
+
+
+def coupon_void(*, actor, coupon: Coupon, reason: str) -> Coupon:
+    """Void an unused coupon (e.g. claimed by mistake); the member's claim stays counted."""
+    reason = _void_reason(reason)
     with transaction.atomic():
         coupon = Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization").get(
             pk=coupon.pk,

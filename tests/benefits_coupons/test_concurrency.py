@@ -125,3 +125,51 @@ def test_50_parallel_identical_redeem_calls_redeem_once():
     answers = run_in_threads([redeem_call(raw_key, second.code, f"key-{i}") for i in range(50)])
     codes = Counter(body.get("code") if status != 200 else "ok" for status, body in answers)
     assert codes == {"ok": 1, "already_redeemed": 49}
+
+
+def test_a_coupon_redeemed_while_its_batch_is_voided_stays_redeemed():
+    """The merchant's redemption holds the coupon's row; the batch's void waits for it and then
+    finds it used: no coupon is both redeemed and void."""
+    import threading
+
+    from django.db import transaction
+
+    from benefits import coupon_services as services
+
+    tree = make_tree()
+    batch = make_batch(make_campaign(tree["city"]), quantity=5)
+    with mock.patch("benefits.coupon_services.timezone.now", return_value=DURING):
+        coupons = [services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=batch) for _ in range(5)]
+    cinema = make_merchant(tree["city"])
+    held, release, voided = threading.Event(), threading.Event(), []
+
+    def redeem_slowly():
+        try:
+            with transaction.atomic():
+                coupon = Coupon.objects.select_for_update().get(pk=coupons[0].pk)
+                held.set()
+                release.wait(10)
+                coupon.status, coupon.redeemed_at, coupon.redeemed_by = Coupon.Status.REDEEMED, DURING, cinema
+                coupon.save(update_fields=["status", "redeemed_at", "redeemed_by"])
+        finally:
+            connection.close()
+
+    def void_the_batch():
+        try:
+            voided.append(services.coupons_void(actor=None, coupons=Coupon.objects.filter(batch=batch),
+                                                reason="商家退出"))
+        finally:
+            connection.close()
+
+    redeemer = threading.Thread(target=redeem_slowly)
+    redeemer.start()
+    assert held.wait(10)
+    voider = threading.Thread(target=void_the_batch)
+    voider.start()
+    voider.join(1)
+    assert voider.is_alive()  # waiting for the redemption's row lock
+    release.set()
+    redeemer.join(), voider.join(10)
+    assert voided == [4]
+    statuses = dict(Coupon.objects.filter(batch=batch).values_list("pk", "status"))
+    assert statuses.pop(coupons[0].pk) == "redeemed" and set(statuses.values()) == {"void"}

@@ -127,6 +127,20 @@ def test_admin_void_action_and_export(client, tree, campaign):
     assert rows[1][0] == campaign.title and rows[1][3] == 10 and rows[1][4] == 1  # quantity, claimed
 
 
+def test_select_all_voids_every_unused_coupon_of_the_filtered_list(client, tree, campaign):
+    from benefits import coupon_services as services
+
+    movie = CouponBatch.objects.select_related("campaign__organization").get(campaign=campaign, kind="movie")
+    coupons = [services.coupon_claim(member=make_member(tree["enterprise_a"]), batch=movie) for _ in range(3)]
+    client.force_login(make_staff(tree["district_a"]))
+    changelist = reverse("admin:benefits_coupon_changelist")
+    answer = client.post(changelist + "?status__exact=issued", {
+        "action": "void_coupons", "_selected_action": [coupons[0].pk], "select_across": "1", "reason": "商家退出"},
+        follow=True)
+    assert "已作废 3 张福利券" in answer.content.decode()
+    assert set(Coupon.objects.filter(batch=movie).values_list("status", flat=True)) == {"void"}
+
+
 def test_viewer_cannot_void(client, tree, campaign):
     from benefits import coupon_services as services
 

@@ -343,6 +343,25 @@ def test_expiry_marks_only_unused_coupons_past_their_date(tree, campaign, cinema
     assert (used.status, unused.status) == ("redeemed", "expired")
 
 
+def test_a_whole_selection_is_voided_at_once_each_coupon_audited(tree, campaign):
+    batch = make_batch(campaign)
+    unused = [claim(make_member(tree["enterprise_a"]), batch) for _ in range(3)]
+    used = claim(make_member(tree["enterprise_a"]), batch)
+    services.coupon_redeem(merchant=make_merchant(tree["city"]), code=used.code, idempotency_key="k", now=DURING)
+    other_batch = claim(make_member(tree["enterprise_a"]), make_batch(campaign))
+    assert error_of(lambda: services.coupons_void(actor=None, coupons=Coupon.objects.all(), reason=" ")).code == \
+        "reason_required"
+    assert error_of(lambda: services.coupons_void(actor=None, coupons=Coupon.objects.all(), reason="长" * 256)
+                    ).field == "reason"
+    assert services.coupons_void(actor=None, coupons=Coupon.objects.filter(batch=batch), reason="商家退出") == 3
+    assert set(Coupon.objects.filter(batch=batch).values_list("status", flat=True)) == {"void", "redeemed"}
+    assert Coupon.objects.get(pk=other_batch.pk).status == "issued"
+    rows = AuditLog.objects.filter(action="coupon_voided")
+    assert sorted(rows.values_list("object_id", flat=True)) == sorted(str(coupon.pk) for coupon in unused)
+    assert {(row.organization_path, row.changes["reason"]) for row in rows} == {(tree["city"].path, "商家退出")}
+    assert services.coupons_void(actor=None, coupons=Coupon.objects.filter(batch=batch), reason="again") == 0
+
+
 def test_void_needs_a_reason_and_is_audited(tree, campaign):
     coupon = claim(make_member(tree["enterprise_a"]), make_batch(campaign))
     assert error_of(lambda: services.coupon_void(actor=None, coupon=coupon, reason=" ")).code == "reason_required"

@@ -662,11 +662,12 @@ class MemberExportAdmin(RecordAdmin):
 class MemberBulkActionAdmin(RecordAdmin):
     """Verifications, rejections and transfers of whole lists, as their workers get through them."""
 
-    list_display = ("requested_at", "kind", "status", "progress", "description", "requester", "finished_at")
+    # What and how far first, within a phone's screen; when and by whom after.
+    list_display = ("kind", "status", "progress", "requested_at", "description", "requester", "finished_at")
     list_filter = ("kind", "status")
     list_select_related = ("requested_by",)
     fields = ("requested_at", "kind", "description", "to_organization", "reason", "requester", "status",
-              "done_count", "skipped_count", "left_alone_because", "failure", "finished_at")
+              "member_count", "done_count", "skipped_count", "left_alone_because", "failure", "finished_at")
     readonly_fields = fields
     actions = ["stop_selected"]
 
@@ -675,9 +676,14 @@ class MemberBulkActionAdmin(RecordAdmin):
 
     @admin.display(description=_("progress"))
     def progress(self, action):
-        text = gettext("%(done)s done") % {"done": f"{action.done_count:,}"}
+        handled = f"{action.done_count + action.skipped_count:,}"
+        if action.member_count is None:  # not started yet
+            text = gettext("%(handled)s handled") % {"handled": handled}
+        else:
+            text = gettext("%(handled)s of %(total)s handled") % {"handled": handled,
+                                                                  "total": f"{action.member_count:,}"}
         if action.skipped_count:
-            text += gettext(", %(skipped)s left alone") % {"skipped": f"{action.skipped_count:,}"}
+            text += gettext(", %(skipped)s of them left as they were") % {"skipped": f"{action.skipped_count:,}"}
         return text
 
     @admin.display(description=_("requested by"))

@@ -109,6 +109,8 @@ def _work_through(action: MemberBulkAction, deadline: float) -> MemberBulkAction
             return _finish(action, Status.FAILED, _("The list's filters could not be read: ask again from the list."))
         if action.kind in (Kind.VERIFY, Kind.REJECT):
             members = members.filter(status=Member.Status.PENDING)  # the rest would only be refused
+        if action.member_count is None:
+            _count(action, members)
         chunk = list(members.filter(pk__gt=action.last_member_done, pk__lte=action.last_member_at_request)
                      .order_by("pk")[:CHUNK])
         if not chunk:
@@ -125,6 +127,12 @@ def _work_through(action: MemberBulkAction, deadline: float) -> MemberBulkAction
                 return action
             if time.monotonic() > deadline:
                 return _queue_rest(action)
+
+
+def _count(action: MemberBulkAction, members) -> None:
+    """How many members the action takes in, for its progress: counted once, by its first run."""
+    action.member_count = members.filter(pk__lte=action.last_member_at_request).count()
+    MemberBulkAction.objects.filter(pk=action.pk, run=action.run).update(member_count=action.member_count)
 
 
 def _handle(action: MemberBulkAction, actor, member: Member) -> bool:

@@ -519,6 +519,8 @@ class MemberBulkAction(models.Model):
     # Each run that takes the action over counts up; a member is handled only under the latest run.
     run = models.PositiveIntegerField(default=0, editable=False)
     last_member_done = models.BigIntegerField(default=0, editable=False)
+    # How many members the action takes in, counted when its first run starts.
+    member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
     done_count = models.PositiveIntegerField(_("done"), default=0)
     skipped_count = models.PositiveIntegerField(_("left alone"), default=0)
     # {reason: how many members}, in the requester's language.

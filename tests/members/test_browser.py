@@ -5,7 +5,7 @@ import pytest
 from members.models import Member, StaffAssignment, User
 
 from ..factories import make_staff, make_tree
-from ..support.browser import ARTIFACTS, admin_log_in, phone_page
+from ..support.browser import ARTIFACTS, admin_log_in, phone_page, text_lines
 from .builders import consent_published
 
 
@@ -169,8 +169,9 @@ def test_staff_member_transfers_a_whole_union_and_follows_it(browser, live_serve
                 break
             page.wait_for_timeout(500)
             page.reload()
-        assert "55 人已处理" in page.inner_text("#result_list")
+        assert "已处理 55 / 55 人" in page.inner_text("#result_list")
         page.screenshot(path=str(ARTIFACTS / "members-bulk-actions-360.png"), full_page=True)
+        assert text_lines(page, "#result_list .field-kind, #result_list .field-progress") == [1, 1]
         assert Member.objects.filter(pk__in=moving, organization=target).count() == 55
     finally:
         stop_worker(worker)

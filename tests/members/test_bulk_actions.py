@@ -60,7 +60,7 @@ def test_select_all_transfer_is_confirmed_then_a_worker_moves_every_member_of_th
     assert (action.kind, action.status, action.query_string) == ("transfer", "queued", "status__exact=active")
 
     done = bulk_actions.member_bulk_run(action.pk)
-    assert (done.status, done.done_count, done.skipped_count) == ("done", 4, 0)
+    assert (done.status, done.member_count, done.done_count, done.skipped_count) == ("done", 4, 4, 0)
     assert bulk_actions.member_bulk_run(action.pk) is None  # a second delivery does nothing
     assert set(Member.objects.filter(organization=target).values_list("pk", flat=True)) == {m.pk for m in moving}
     assert MemberTransfer.objects.filter(reason="企业合并", transferred_by=staff).count() == 4
@@ -71,7 +71,7 @@ def test_select_all_transfer_is_confirmed_then_a_worker_moves_every_member_of_th
     assert Notification.objects.filter(event="member_transferred").count() == 4
 
     listed = client.get(ACTIONS).content.decode()
-    assert "会籍转移" in listed and "已完成" in listed and "4 人已处理" in listed
+    assert "会籍转移" in listed and "已完成" in listed and "已处理 4 / 4 人" in listed
 
 
 @pytest.mark.django_db
@@ -155,7 +155,7 @@ def test_a_run_works_for_its_slice_then_the_next_run_goes_on_where_it_stopped(
                                               to_organization=target)
     with django_capture_on_commit_callbacks() as queued:
         first = bulk_actions.member_bulk_run(action.pk, slice_seconds=0)
-    assert (first.status, first.done_count, first.run) == ("queued", 1, 1)
+    assert (first.status, first.done_count, first.run, first.member_count) == ("queued", 1, 1, 3)
     assert [callback.__qualname__.split(".")[0] for callback in queued] == ["notification_send", "_queue_rest"]
     second = bulk_actions.member_bulk_run(action.pk)
     assert (second.status, second.done_count, second.run) == ("done", 3, 2)
@@ -232,10 +232,11 @@ def test_members_the_service_refuses_are_counted_with_their_reason(world):
     action = bulk_actions.member_bulk_request(actor=staff, kind="transfer", query_string="", description="",
                                               to_organization=target)
     done = bulk_actions.member_bulk_run(action.pk)
-    assert (done.done_count, done.skipped_count) == (1, 1)
+    assert (done.member_count, done.done_count, done.skipped_count) == (2, 1, 1)
     assert done.skipped_reasons == {"该会员已属于这个工会。": 1}
-    page = logged_in(staff).get(f"{ACTIONS}{action.pk}/change/").content.decode()
-    assert "该会员已属于这个工会。 (1)" in page
+    client = logged_in(staff)
+    assert "已处理 2 / 2 人，其中 1 人保持不变" in client.get(ACTIONS).content.decode()
+    assert "该会员已属于这个工会。 (1)" in client.get(f"{ACTIONS}{action.pk}/change/").content.decode()
 
 
 @pytest.mark.django_db

@@ -23,8 +23,8 @@ from unionportal.core.services import audit_log
 from . import bulk_actions, exports, rules, selectors, services
 from .admin_scoping import CappedCountPaginator, ListAtScaleAdmin, RecordAdmin, ScopedAdmin, role_allows
 from .models import (
-    ConsentVersion, Member, MemberBulkAction, MemberExport, MemberTransfer, Organization, PendingMember, PersonalDataAccess,
-    RosterImport, StaffAssignment, User, phone_hash,
+    ConsentVersion, Member, MemberBulkAction, MemberExport, MemberTransfer, Organization, PendingMember,
+    PersonalDataAccess, RosterImport, StaffAssignment, User, phone_hash,
 )
 from .member_list import describe, filters_only, member_changelist
 from .scoping import cached_staff_assignment, is_in_scope, scope_queryset, staff_assignment

@@ -85,8 +85,12 @@ def _queue_run(action_id: int) -> None:
 def member_bulk_run(action_id: int, slice_seconds: float = SLICE_SECONDS) -> MemberBulkAction | None:
     """Work through the action for a slice of time; None when another run holds it or it is over."""
     now = timezone.now()
-    claimed = MemberBulkAction.objects.filter(pk=action_id, status__in=UNFINISHED).exclude(status=Status.RUNNING, heartbeat_at__gte=now - SILENT).update(
-        status=Status.RUNNING, run=F("run") + 1, heartbeat_at=now,
+    # One conditional UPDATE: of two deliveries at once, one takes the action; a running one is
+    # taken over only once its heartbeat has gone silent.
+    claimed = (
+        MemberBulkAction.objects.filter(pk=action_id, status__in=UNFINISHED)
+        .exclude(status=Status.RUNNING, heartbeat_at__gte=now - SILENT)
+        .update(status=Status.RUNNING, run=F("run") + 1, heartbeat_at=now)
     )
     if not claimed:
         return None

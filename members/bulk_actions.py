@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_personal_numbers
-from unionportal.core.services import audit_log
+from unionportal.core.services import audit_log, task_queue
 
 from . import services
 from .admin_scoping import role_allows
@@ -76,10 +76,7 @@ def member_bulk_request(*, actor, kind: str, model=Member, query_string: str, de
 def _queue_run(action_id: int) -> None:
     from .tasks import member_bulk_action_run
 
-    try:
-        member_bulk_action_run.delay(action_id)
-    except Exception:  # broker away: the tidy-up hands it out later
-        logger.warning("bulk member action %s left for the tidy-up", action_id)
+    task_queue(member_bulk_action_run, action_id, what=f"bulk member action {action_id}")
 
 
 def member_bulk_run(action_id: int, slice_seconds: float = SLICE_SECONDS) -> MemberBulkAction | None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from unionportal.core.errors import DomainError
 from unionportal.core.pii import mask_personal_numbers
-from unionportal.core.services import audit_log
+from unionportal.core.services import audit_log, task_queue
 
 from .admin_scoping import role_allows
 from .member_list import QUERY_STRING_MAX, member_changelist
@@ -55,10 +55,7 @@ def member_export_request(*, actor, query_string: str, description: str) -> Memb
 def _queue_build(export_id: int) -> None:
     from .tasks import member_export_build
 
-    try:
-        member_export_build.delay(export_id)
-    except Exception:  # broker away: the tidy-up hands it out later
-        logger.warning("member export %s left for the tidy-up", export_id)
+    task_queue(member_export_build, export_id, what=f"member export {export_id}")
 
 
 def member_export_build(export_id: int) -> MemberExport | None:

@@ -116,3 +116,13 @@ def worker_queue(transactional_db):
     app.conf.task_default_queue = queue
     yield queue
     app.conf.task_default_queue = "celery"
+
+
+@pytest.fixture
+def celery_worker_process(worker_queue):
+    """A real Celery worker on this test's queue and database (a module may give it settings)."""
+    from .support.workers import start_worker, stop_worker
+
+    process = start_worker(worker_queue)
+    yield process
+    stop_worker(process)

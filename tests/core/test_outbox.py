@@ -10,19 +10,11 @@ from django.db import transaction
 from unionportal.core.models import Notification
 from unionportal.core.services import notification_send
 
-
 from ..factories import make_user
 from ..support.sms_gateway import delivered_ids, started_ids
 from ..support.workers import start_worker, stop_worker, wait_for
 
 
-
-
-@pytest.fixture
-def celery_worker_process(worker_queue):
-    process = start_worker(worker_queue)
-    yield process
-    stop_worker(process)
 
 
 @pytest.mark.worker

@@ -1,10 +1,7 @@
 """Bulk member actions: "select all" verifies, rejects or transfers a whole list in the background,
 one member per transaction, resumable, stoppable, and never twice for a member."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from members import bulk_actions
@@ -12,7 +9,8 @@ from members.models import Member, MemberBulkAction, MemberTransfer, Organizatio
 from unionportal.core.models import AuditLog, Notification
 
 from ..factories import make_member, make_staff, make_tree
-from ..support.workers import start_worker, stop_worker, wait_for
+from ..support.concurrency import at_once
+from ..support.workers import wait_for
 
 MEMBERS = "/admin/members/member/"
 PENDING = "/admin/members/pendingmember/"
@@ -260,31 +258,11 @@ def test_two_runs_delivered_at_once_move_each_member_exactly_once():
         make_member(tree["enterprise_a"])
     action = bulk_actions.member_bulk_request(actor=staff, kind="transfer", query_string="", description="",
                                               to_organization=target)
-    start, results = threading.Barrier(2), []
-
-    def deliver():
-        try:
-            start.wait()
-            results.append(bulk_actions.member_bulk_run(action.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda: bulk_actions.member_bulk_run(action.pk))
     assert sorted(result is None for result in results) == [False, True]
     action.refresh_from_db()
     assert (action.status, action.done_count, action.skipped_count) == ("done", 40, 0)
     assert MemberTransfer.objects.count() == 40 == Member.objects.filter(organization=target).count()
-
-
-@pytest.fixture
-def celery_worker_process(worker_queue):
-    process = start_worker(worker_queue)
-    yield process
-    stop_worker(process)
 
 
 @pytest.mark.worker

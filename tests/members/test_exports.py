@@ -14,6 +14,7 @@ from members.roster import roster_write
 from unionportal.core.models import AuditLog
 
 from ..factories import make_member
+from ..support.concurrency import at_once
 from ..support.workers import start_worker, stop_worker, wait_for
 
 EXPORT_URL = "/admin/members/member/export/"
@@ -187,10 +188,6 @@ def test_a_real_worker_writes_the_export_the_back_office_asked_for(celery_worker
 def test_two_workers_handed_the_same_export_write_it_once(private_root):
     """A redelivered task (acks_late) meets the first run: the database's conditional claim
     lets exactly one of them write."""
-    import threading
-
-    from django.db import connection
-
     from ..factories import make_staff, make_tree
 
     tree = make_tree()
@@ -198,20 +195,7 @@ def test_two_workers_handed_the_same_export_write_it_once(private_root):
     for _ in range(30):
         make_member(tree["enterprise_a"])
     export = exports.member_export_request(actor=staff, query_string="", description="")
-    start, results = threading.Barrier(2), []
-
-    def deliver():
-        try:
-            start.wait()
-            results.append(exports.member_export_build(export.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda: exports.member_export_build(export.pk))
     assert sorted(result is None for result in results) == [False, True]
     export.refresh_from_db()
     assert export.status == "ready" and export.row_count == 30

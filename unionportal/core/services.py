@@ -1,6 +1,7 @@
 """Platform writes: notifications through the outbox, and audit rows."""
 
 import hashlib
+import logging
 import secrets
 
 from django.contrib.contenttypes.models import ContentType
@@ -22,15 +23,19 @@ def notification_send(*, user, event: str, message) -> Notification:
     return notification
 
 
+def task_queue(task, *args, what: str) -> None:
+    """Hand `task` to the broker. With the broker away, the row the task works on stays as it
+    is and a periodic sweep hands it out later: the caller neither fails nor loses it."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logging.getLogger(__name__).warning("%s left for the periodic sweep", what)
+
+
 def _queue_delivery(notification_id: int) -> None:
     from .tasks import notification_deliver
 
-    try:
-        notification_deliver.delay(notification_id)
-    except Exception:  # broker down: the periodic sweep delivers it later
-        import logging
-
-        logging.getLogger(__name__).warning("notification %s queued for the sweep", notification_id)
+    task_queue(notification_deliver, notification_id, what=f"notification {notification_id}")
 
 
 def audit_log(*, actor, action: str, obj, changes: dict | None = None, organization_path: str = "") -> AuditLog:

@@ -276,3 +276,28 @@ def test_a_real_worker_carries_out_the_action_the_back_office_asked_for(celery_w
     assert wait_for(lambda: MemberBulkAction.objects.get(pk=action.pk).status == "done", 60), "no worker ran it"
     assert set(Member.objects.filter(pk__in=[m.pk for m in applications]).values_list("status", flat=True)) == {
         "active"}
+
+
+@pytest.mark.django_db
+def test_asked_for_while_the_broker_is_down_the_action_waits_for_the_tidy_up(
+        world, settings, django_capture_on_commit_callbacks):
+    """Redis down: the back office still takes the request (nothing lost, no 500), and the
+    tidy-up hands the action out once it has waited longer than a delivery would."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..support.faults import redis_unreachable
+
+    pending = make_member(world["tree"]["enterprise_a"], status="pending")
+    client = logged_in(world["people"]["district_a_staff"])
+    with redis_unreachable(settings), django_capture_on_commit_callbacks(execute=True):
+        answer = select_all(client, PENDING, "verify_selected", apply="1")
+    assert answer.status_code == 302 and answer["Location"] == ACTIONS
+    action = MemberBulkAction.objects.get()
+    assert action.status == "queued"
+    later = timezone.now() + timedelta(minutes=11)
+    assert bulk_actions.member_bulk_actions_tidy(now=later) == 1
+    assert bulk_actions.member_bulk_run(action.pk).status == "done"
+    pending.refresh_from_db()
+    assert pending.status == "active"

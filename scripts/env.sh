@@ -14,8 +14,24 @@ free_port_from() {
 
 # The local services' ports are chosen once per checkout (the first free ones from 55432 and
 # 56379, so that two checkouts on one machine do not collide) and kept in .local/ports.env.
+# Two checkouts that chose while neither ran hold the same ports: whichever starts second finds
+# its port taken by a server that is not its own, and chooses again before starting.
+own_server_runs() {  # its pid file names a live process
+  local pid
+  pid="$(head -n 1 "$1" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ]
+}
 if [ -f "$LOCAL_DIR/ports.env" ]; then
   source "$LOCAL_DIR/ports.env"
+  chosen_again=0
+  if port_is_busy "$LOCAL_PG_PORT" && ! own_server_runs "$LOCAL_DIR/pg/data/postmaster.pid"; then
+    LOCAL_PG_PORT="$(free_port_from 55432)"; chosen_again=1
+  fi
+  if port_is_busy "$LOCAL_REDIS_PORT" && ! own_server_runs "$LOCAL_DIR/redis/redis.pid"; then
+    LOCAL_REDIS_PORT="$(free_port_from 56379)"; chosen_again=1
+  fi
+  [ "$chosen_again" = 0 ] || printf 'LOCAL_PG_PORT=%s\nLOCAL_REDIS_PORT=%s\n' "$LOCAL_PG_PORT" "$LOCAL_REDIS_PORT" \
+    > "$LOCAL_DIR/ports.env"
 else
   mkdir -p "$LOCAL_DIR"
   LOCAL_PG_PORT="${LOCAL_PG_PORT:-$(free_port_from 55432)}"

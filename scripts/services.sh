@@ -35,7 +35,8 @@ CONF
   fi
   as_pg_owner mkdir -p "$PGRUN"
   if ! as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL_DIR/pg/server.log" -w start >/dev/null
+    # The port on the command line: it may have been chosen again since the cluster was made (env.sh).
+    as_pg_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL_DIR/pg/server.log" -o "-p $LOCAL_PG_PORT" -w start >/dev/null
   fi
   export PGOPTIONS="-c client_min_messages=warning"
   local psql=("$PGBIN/psql" -h 127.0.0.1 -p "$LOCAL_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)

@@ -15,6 +15,7 @@ from contextlib import nullcontext
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -595,15 +596,20 @@ def coupons_void(*, actor, coupons, reason: str) -> int:
     Staff void a whole batch when its merchant withdraws: one coupon at a time took 2–4 ms,
     so a batch of 15,000 ran past the request's timeout. Each voided coupon gets the audit row
     a coupon voided alone gets. The statement re-checks each row's status under its lock, so a
-    coupon redeemed meanwhile stays redeemed.
+    coupon redeemed meanwhile stays redeemed. The rows are locked in the order of their ids, so
+    two staff members voiding overlapping selections wait for each other, never deadlock.
     """
     reason = _void_reason(reason)
     unused = coupons.filter(status=Coupon.Status.ISSUED).order_by().values("pk")
-    sql, params = unused.query.sql_with_params()
+    try:
+        sql, params = unused.query.sql_with_params()
+    except EmptyResultSet:  # a search that matches nothing
+        return 0
+    table = Coupon._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Coupon._meta.db_table} SET status = %s, void_reason = %s "
-            f"WHERE status = %s AND id IN ({sql}) RETURNING id, batch_id",
+            f"UPDATE {table} SET status = %s, void_reason = %s WHERE status = %s AND id IN ("
+            f"SELECT id FROM {table} WHERE id IN ({sql}) ORDER BY id FOR UPDATE) RETURNING id, batch_id",
             [Coupon.Status.VOID, reason, Coupon.Status.ISSUED, *params],
         )
         voided = cursor.fetchall()

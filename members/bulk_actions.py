@@ -96,24 +96,51 @@ def member_bulk_run(action_id: int, slice_seconds: float = SLICE_SECONDS) -> Mem
         return _work_through(action, deadline=time.monotonic() + slice_seconds)
 
 
+class _Refused(Exception):
+    """The action cannot go on, for the reason given."""
+
+
+def _members(action: MemberBulkAction, requester):
+    """The members the action still takes in, as the requester's list holds them now, within
+    the tree they asked in. Raises _Refused when the requester may no longer do it."""
+    if not role_allows(requester, "change"):
+        raise _Refused(_("Your role no longer allows this action."))
+    prefix = scope_prefix(requester)
+    if prefix is None or not action.organization_path.startswith(prefix):
+        # Moved to another part of the tree: its members were never what they confirmed.
+        raise _Refused(_("Your part of the union tree has changed since you asked: ask again from the list."))
+    try:
+        members = member_changelist(requester, action.query_string, LISTS[action.member_list]).queryset
+    except PermissionDenied:
+        raise _Refused(_("You may no longer see members.")) from None
+    except IncorrectLookupParameters:
+        raise _Refused(_("The list's filters could not be read: ask again from the list.")) from None
+    members = members.filter(organization__path__startswith=action.organization_path)
+    if action.kind in (Kind.VERIFY, Kind.REJECT):
+        members = members.filter(status=Member.Status.PENDING)  # the rest would only be refused
+    return members.filter(pk__lte=action.last_member_at_request)
+
+
+def _next_chunk(action: MemberBulkAction) -> tuple:
+    """(the requester as they are now, the next members in order); read again for each chunk,
+    so an assignment taken away or changed stops the action."""
+    requester = User.objects.get(pk=action.requested_by_id)
+    members = _members(action, requester)
+    if action.member_count is None:
+        _count(action, members)
+    return requester, list(members.filter(pk__gt=action.last_member_done).order_by("pk")[:CHUNK])
+
+
 def _work_through(action: MemberBulkAction, deadline: float) -> MemberBulkAction:
     while True:
-        # The requester read again for each chunk: an assignment taken away stops the action.
-        requester = User.objects.get(pk=action.requested_by_id)
-        if not role_allows(requester, "change"):
-            return _finish(action, Status.FAILED, _("Your role no longer allows this action."))
         try:
-            members = member_changelist(requester, action.query_string, LISTS[action.member_list]).queryset
-        except PermissionDenied:
-            return _finish(action, Status.FAILED, _("You may no longer see members."))
-        except IncorrectLookupParameters:
-            return _finish(action, Status.FAILED, _("The list's filters could not be read: ask again from the list."))
-        if action.kind in (Kind.VERIFY, Kind.REJECT):
-            members = members.filter(status=Member.Status.PENDING)  # the rest would only be refused
-        if action.member_count is None:
-            _count(action, members)
-        chunk = list(members.filter(pk__gt=action.last_member_done, pk__lte=action.last_member_at_request)
-                     .order_by("pk")[:CHUNK])
+            requester, chunk = _next_chunk(action)
+        except _Refused as refusal:
+            return _finish(action, Status.FAILED, refusal.args[0])
+        except Exception:  # a query that timed out, filters a deploy removed: failed, not left running
+            logger.exception("bulk member action %s could not read its members", action.pk)
+            return _finish(action, Status.FAILED, _(
+                "An unexpected error stopped the action; the members before it were handled."))
         if not chunk:
             return _finish(action, Status.DONE)
         for member in chunk:
@@ -132,7 +159,7 @@ def _work_through(action: MemberBulkAction, deadline: float) -> MemberBulkAction
 
 def _count(action: MemberBulkAction, members) -> None:
     """How many members the action takes in, for its progress: counted once, by its first run."""
-    action.member_count = members.filter(pk__lte=action.last_member_at_request).count()
+    action.member_count = members.count()
     MemberBulkAction.objects.filter(pk=action.pk, run=action.run).update(member_count=action.member_count)
 
 

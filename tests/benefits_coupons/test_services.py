@@ -360,6 +360,7 @@ def test_a_whole_selection_is_voided_at_once_each_coupon_audited(tree, campaign)
     assert sorted(rows.values_list("object_id", flat=True)) == sorted(str(coupon.pk) for coupon in unused)
     assert {(row.organization_path, row.changes["reason"]) for row in rows} == {(tree["city"].path, "商家退出")}
     assert services.coupons_void(actor=None, coupons=Coupon.objects.filter(batch=batch), reason="again") == 0
+    assert services.coupons_void(actor=None, coupons=Coupon.objects.filter(pk__in=set()), reason="x") == 0  # no match
 
 
 def test_void_needs_a_reason_and_is_audited(tree, campaign):

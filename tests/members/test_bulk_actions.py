@@ -223,6 +223,33 @@ def test_a_requester_whose_role_was_lowered_gets_a_failed_action(world):
 
 
 @pytest.mark.django_db
+def test_a_requester_moved_to_another_district_does_not_act_there(world):
+    """What they confirmed was district A's queue: moved to B, the action stops rather than
+    handle B's applications, which they never saw."""
+    tree, staff = world["tree"], world["people"]["district_a_staff"]
+    make_member(tree["enterprise_a"], status="pending")
+    theirs_now = make_member(tree["enterprise_b"], status="pending")
+    action = bulk_actions.member_bulk_request(actor=staff, kind="verify", query_string="", description="")
+    StaffAssignment.objects.filter(user=staff).update(organization=tree["district_b"])
+    failed = bulk_actions.member_bulk_run(action.pk)
+    assert failed.status == "failed" and failed.failure == "您在工会组织树中的范围已变更，请从列表重新发起。"
+    theirs_now.refresh_from_db()
+    assert theirs_now.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_requester_moved_up_the_tree_still_acts_only_where_they_asked(world):
+    tree, staff = world["tree"], world["people"]["district_a_staff"]
+    asked_for = make_member(tree["enterprise_a"], status="pending")
+    elsewhere = make_member(tree["enterprise_b"], status="pending")
+    action = bulk_actions.member_bulk_request(actor=staff, kind="verify", query_string="", description="")
+    StaffAssignment.objects.filter(user=staff).update(organization=tree["city"])
+    assert bulk_actions.member_bulk_run(action.pk).done_count == 1
+    asked_for.refresh_from_db(), elsewhere.refresh_from_db()
+    assert (asked_for.status, elsewhere.status) == ("active", "pending")
+
+
+@pytest.mark.django_db
 def test_members_the_service_refuses_are_counted_with_their_reason(world):
     tree, staff = world["tree"], world["people"]["district_a_staff"]
     target = second_union(tree["street_a"])

@@ -334,7 +334,7 @@ def visits_per_period(user, *, station_id: int | None = None, by: str = "day", s
     if since:
         qs = qs.filter(visited_on__gte=since)
     trunc = TruncMonth("visited_on") if by == "month" else TruncDay("visited_on")
-    return list(qs.annotate(period=trunc).values("period").annotate(visits=Count("id")).order_by("period"))
+    return list(qs.annotate(period=trunc).values("period").annotate(visits=Count("*")).order_by("period"))
 
 
 def stations_by_use(user, *, since, limit: int = 10):

@@ -416,7 +416,31 @@ class RosterImport(models.Model):
         verbose_name_plural = _("roster imports")
 
 
-class MemberExport(models.Model):
+class MemberListWork(models.Model):
+    """Work on the member list as a staff member filtered it, asked for in the back office and
+    done later by a Celery worker: who asked, in which tree, with which filters, and when."""
+
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"), db_index=False,
+    )
+    # The requester's tree when they asked: who else in the back office sees the row, and the
+    # audit log's scope.
+    organization_path = models.CharField(max_length=255, editable=False)
+    # Encrypted: a search by a full ID or mobile number is a filter too.
+    query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
+    description = models.CharField(_("members"), max_length=500, blank=True)
+    failure = models.CharField(_("reason it failed"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    SCOPE_PATH = "organization_path"
+
+    class Meta:
+        abstract = True
+        ordering = ["-requested_at"]
+
+
+class MemberExport(MemberListWork):
     """A masked roster workbook of the member list, written in the background.
 
     A district's hundreds of thousands of members take longer to write than a web request may
@@ -431,32 +455,18 @@ class MemberExport(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
 
-    requested_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"), db_index=False,
-    )
-    # The requester's tree when they asked: the audit log's scope. The rows are read in their
-    # tree as it stands when the file is written.
-    organization_path = models.CharField(max_length=255, editable=False)
-    # Encrypted: a search by a full ID or mobile number is a filter too.
-    query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
-    description = models.CharField(_("members exported"), max_length=500, blank=True)
+    # The rows are read in the requester's tree as it stands when the file is written.
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     file = models.FileField(
         _("file"), upload_to="exports/members/", storage=private_storage, max_length=200, blank=True,
     )
-    failure = models.CharField(_("reason"), max_length=255, blank=True)
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
 
-    SCOPE_PATH = "organization_path"
-
-    class Meta:
+    class Meta(MemberListWork.Meta):
         verbose_name = _("member export")
         verbose_name_plural = _("member exports")
-        ordering = ["-requested_at"]
         indexes = [
             models.Index(fields=["requested_by", "-requested_at"], name="member_export_requester_idx"),
             models.Index(fields=["expires_at"], condition=Q(status="ready"), name="member_export_expiry_idx"),
@@ -472,7 +482,7 @@ class MemberExport(models.Model):
         return f"{self.requested_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
 
 
-class MemberBulkAction(models.Model):
+class MemberBulkAction(MemberListWork):
     """Verifying, rejecting or transferring every member a list holds, done in the background.
 
     "Select all" on a district's list means tens or hundreds of thousands of members, each
@@ -499,15 +509,7 @@ class MemberBulkAction(models.Model):
         PENDING = "pending", _("pending applications")
 
     kind = models.CharField(_("action"), max_length=8, choices=Kind.choices)
-    requested_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"), db_index=False,
-    )
-    # The requester's tree when they asked: who else in the back office sees the action.
-    organization_path = models.CharField(max_length=255, editable=False)
     member_list = models.CharField(max_length=8, choices=List.choices, default=List.MEMBERS, editable=False)
-    # Encrypted: a search by a full ID or mobile number is a filter too.
-    query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
-    description = models.CharField(_("members"), max_length=500, blank=True)
     # Members who join after the action was asked for are left out of it.
     last_member_at_request = models.BigIntegerField(editable=False)
     to_organization = models.ForeignKey(
@@ -525,18 +527,12 @@ class MemberBulkAction(models.Model):
     skipped_count = models.PositiveIntegerField(_("left alone"), default=0)
     # {reason: how many members}, in the requester's language.
     skipped_reasons = models.JSONField(default=dict, blank=True, editable=False)
-    failure = models.CharField(_("reason it failed"), max_length=255, blank=True)
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     # Moved on by every member handled: a queued or running action whose heartbeat stops is handed out again.
     heartbeat_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    SCOPE_PATH = "organization_path"
-
-    class Meta:
+    class Meta(MemberListWork.Meta):
         verbose_name = _("bulk member action")
         verbose_name_plural = _("bulk member actions")
-        ordering = ["-requested_at"]
         indexes = [
             models.Index(fields=["heartbeat_at"], condition=Q(status__in=["queued", "running"]),
                          name="member_bulk_unfinished_idx"),

@@ -6,6 +6,7 @@ from django.test import Client
 
 from members import bulk_actions
 from members.models import Member, MemberBulkAction, MemberTransfer, Organization, StaffAssignment
+from unionportal.core.errors import DomainError
 from unionportal.core.models import AuditLog, Notification
 
 from ..factories import make_member, make_staff, make_tree
@@ -123,7 +124,7 @@ def test_a_bulk_rejection_needs_a_reason_and_queues_nothing_without_one(world):
     answer = select_all(client, PENDING, "reject_selected", apply="1", reason="  ")
     assert answer.status_code == 200 and "该字段是必填项" in answer.content.decode()
     assert not MemberBulkAction.objects.exists()
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainError) as refused:
         bulk_actions.member_bulk_request(actor=world["people"]["district_a_staff"], kind="reject",
                                          query_string="", description="", reason=" ")
     assert refused.value.code == "reason_required"
@@ -132,12 +133,12 @@ def test_a_bulk_rejection_needs_a_reason_and_queues_nothing_without_one(world):
 @pytest.mark.django_db
 def test_a_transfer_out_of_the_requesters_tree_is_refused_before_it_is_queued(world):
     tree = world["tree"]
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainError) as refused:
         bulk_actions.member_bulk_request(actor=world["people"]["district_a_staff"], kind="transfer",
                                          query_string="", description="", to_organization=tree["enterprise_b"])
     assert refused.value.code == "organization_required" and refused.value.field == "organization"
     viewer = make_staff(tree["district_a"], role=StaffAssignment.Role.VIEWER)
-    with pytest.raises(Exception) as not_allowed:
+    with pytest.raises(DomainError) as not_allowed:
         bulk_actions.member_bulk_request(actor=viewer, kind="verify", query_string="", description="")
     assert not_allowed.value.status == 403 and not MemberBulkAction.objects.exists()
 

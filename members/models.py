@@ -428,7 +428,7 @@ class MemberListWork(models.Model):
     organization_path = models.CharField(max_length=255, editable=False)
     # Encrypted: a search by a full ID or mobile number is a filter too.
     query_string = EncryptedTextField(_("list filters"), blank=True, editable=False)
-    description = models.CharField(_("members"), max_length=500, blank=True)
+    description = models.CharField(_("which members"), max_length=500, blank=True)
     failure = models.CharField(_("reason it failed"), max_length=255, blank=True)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -479,7 +479,7 @@ class MemberExport(MemberListWork):
         ]
 
     def __str__(self):
-        return f"{self.requested_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
+        return f"{timezone.localtime(self.requested_at):%Y-%m-%d %H:%M} · {self.get_status_display()}"
 
 
 class MemberBulkAction(MemberListWork):
@@ -522,7 +522,7 @@ class MemberBulkAction(MemberListWork):
     run = models.PositiveIntegerField(default=0, editable=False)
     last_member_done = models.BigIntegerField(default=0, editable=False)
     # How many members the action takes in, counted when its first run starts.
-    member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
+    member_count = models.PositiveIntegerField(_("number of members"), null=True, blank=True)
     done_count = models.PositiveIntegerField(_("done"), default=0)
     skipped_count = models.PositiveIntegerField(_("left alone"), default=0)
     # {reason: how many members}, in the requester's language.
@@ -548,4 +548,4 @@ class MemberBulkAction(MemberListWork):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.requested_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} · {timezone.localtime(self.requested_at):%Y-%m-%d %H:%M}"

@@ -1,8 +1,11 @@
 """Bulk member actions: "select all" verifies, rejects or transfers a whole list in the background,
 one member per transaction, resumable, stoppable, and never twice for a member."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from members import bulk_actions
 from members.models import Member, MemberBulkAction, MemberTransfer, Organization, StaffAssignment
@@ -179,10 +182,6 @@ def test_a_run_that_lost_the_action_rolls_its_member_back(world):
 
 @pytest.mark.django_db
 def test_the_tidy_up_hands_out_again_what_went_silent(world, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from members.tasks import member_bulk_actions_tidy
 
     staff = world["people"]["district_a_staff"]
@@ -211,6 +210,9 @@ def test_staff_stop_an_action_where_it_is(world):
     pending.refresh_from_db()
     assert pending.status == "pending"
     assert AuditLog.objects.filter(action="member_bulk_stopped", object_id=str(action.pk)).exists()
+    page = client.get(f"{ACTIONS}{action.pk}/change/").content.decode()
+    local = timezone.localtime(action.requested_at)  # as every other time on the page, not UTC
+    assert f"审核通过申请 · {local:%Y-%m-%d %H:%M}" in page and "会员范围" in page and "会员人数" in page
 
 
 @pytest.mark.django_db
@@ -311,10 +313,6 @@ def test_asked_for_while_the_broker_is_down_the_action_waits_for_the_tidy_up(
         world, settings, django_capture_on_commit_callbacks):
     """Redis down: the back office still takes the request (nothing lost, no 500), and the
     tidy-up hands the action out once it has waited longer than a delivery would."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from ..support.faults import redis_unreachable
 
     pending = make_member(world["tree"]["enterprise_a"], status="pending")

@@ -7,7 +7,8 @@
   made for the bench beside it, then `transfer_back`;
 - `void_batch`: every unused coupon of the largest batch voided at once by the city's staff,
   as "select all" does in the request (benefits.coupon_services.coupons_void), and
-  `void_one_by_one` for a sample voided one at a time, as it was done before; both rolled back.
+  `void_one_by_one` for a sample voided one call per coupon, as the back office did before;
+  both rolled back.
 
 Prints `BULK kind= members= seconds= per_member_ms= runs=` for each, and
 `BULK kind=verify_one_by_one members= per_member_ms=` for the same service called in a plain

@@ -627,18 +627,7 @@ def coupons_void(*, actor, coupons, reason: str) -> int:
 
 def coupon_void(*, actor, coupon: Coupon, reason: str) -> Coupon:
     """Void an unused coupon (e.g. claimed by mistake); the member's claim stays counted."""
-    reason = _void_reason(reason)
-    with transaction.atomic():
-        coupon = Coupon.objects.select_for_update(of=("self",)).select_related("batch__campaign__organization").get(
-            pk=coupon.pk,
-        )
-        if coupon.status != Coupon.Status.ISSUED:
-            raise DomainError("not_voidable", _("Only unused coupons can be voided."), status=409)
-        coupon.status = Coupon.Status.VOID
-        coupon.void_reason = reason
-        coupon.save(update_fields=["status", "void_reason"])
-        audit_log(
-            actor=actor, action="coupon_voided", obj=coupon, organization_path=coupon.batch.campaign.organization.path,
-            changes={"status": ["issued", "void"], "reason": reason},
-        )
+    if not coupons_void(actor=actor, coupons=Coupon.objects.filter(pk=coupon.pk), reason=reason):
+        raise DomainError("not_voidable", _("Only unused coupons can be voided."), status=409)
+    coupon.refresh_from_db()
     return coupon

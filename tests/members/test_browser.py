@@ -5,7 +5,7 @@ import pytest
 from members.models import Member, StaffAssignment, User
 
 from ..factories import make_staff, make_tree
-from ..support.browser import ARTIFACTS, admin_log_in, phone_page, text_lines
+from ..support.browser import ARTIFACTS, admin_log_in, phone_page, reload_until, text_lines, wide_then_phone
 from .builders import consent_published
 
 
@@ -103,18 +103,12 @@ def test_staff_member_exports_the_filtered_list_and_downloads_it(browser, live_s
         with page.expect_navigation():
             page.click("text=导出这些会员（脱敏 .xlsx）")
         assert "状态：正式会员" in page.inner_text("#content")
-        page.screenshot(path=str(ARTIFACTS / "members-export-confirm.png"), full_page=True)
-        page.set_viewport_size({"width": 360, "height": 740})  # a staff member on a phone
-        page.screenshot(path=str(ARTIFACTS / "members-export-confirm-360.png"), full_page=True)
+        wide_then_phone(page, "members-export-confirm")
         assert fits_the_screen(page)
         with page.expect_navigation():
             page.click("input[type=submit][value=导出]")
         assert "导出文件正在生成" in page.inner_text("ul.messagelist")
-        for _ in range(60):  # the worker writes it within seconds; the staff member reloads the list
-            if page.locator("text=下载（.xlsx）").count():
-                break
-            page.wait_for_timeout(500)
-            page.reload()
+        reload_until(page, lambda: page.locator("text=下载（.xlsx）").count())  # the worker writes it
         page.screenshot(path=str(ARTIFACTS / "members-exports-list-360.png"), full_page=True)
         with page.expect_download() as download:
             page.click("text=下载（.xlsx）")
@@ -157,18 +151,12 @@ def test_staff_member_transfers_a_whole_union_and_follows_it(browser, live_serve
         assert "工会：甲企业工会" in content and "会员人数：55" in content
         pick_by_name(page, "id_organization", "甲联合", "甲联合工会")
         page.fill("#id_reason", "企业并入联合工会")
-        page.screenshot(path=str(ARTIFACTS / "members-bulk-transfer-confirm.png"), full_page=True)
-        page.set_viewport_size({"width": 360, "height": 740})  # a staff member on a phone
-        page.screenshot(path=str(ARTIFACTS / "members-bulk-transfer-confirm-360.png"), full_page=True)
+        wide_then_phone(page, "members-bulk-transfer-confirm")
         assert fits_the_screen(page)
         with page.expect_navigation():
             page.click("input[type=submit].default")
         assert "批量会员操作" in page.inner_text("ul.messagelist")
-        for _ in range(60):  # the worker is done within seconds; the staff member reloads the list
-            if page.locator("td.field-status", has_text="已完成").count():
-                break
-            page.wait_for_timeout(500)
-            page.reload()
+        reload_until(page, lambda: page.locator("td.field-status", has_text="已完成").count())
         assert "已处理 55 / 55 人" in page.inner_text("#result_list")
         page.screenshot(path=str(ARTIFACTS / "members-bulk-actions-360.png"), full_page=True)
         assert text_lines(page, "#result_list .field-kind, #result_list .field-progress") == [1, 1]

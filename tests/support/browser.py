@@ -72,3 +72,21 @@ def admin_log_in(page, base_url: str, phone: str, password: str = "a-good-passwo
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("input[type=submit]")
+
+
+def wide_then_phone(page, name: str) -> None:
+    """Screenshots of the page as a desk sees it (`<name>.png`), then as a phone does
+    (`<name>-360.png`); the page stays at the phone's width."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.screenshot(path=str(ARTIFACTS / f"{name}-360.png"), full_page=True)
+
+
+def reload_until(page, found, tries: int = 60) -> None:
+    """Reload the page, as a staff member waiting for a worker would, until `found()` is true
+    (at most `tries` times, half a second apart)."""
+    for _ in range(tries):
+        if found():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
